@@ -1,0 +1,146 @@
+"""SQLAlchemy 2.x models: everything that must survive a restart.
+
+Stories, their clusters, the rule matches, the alert outbox and every delivery attempt.
+The schema itself is created and upgraded by the Alembic migrations in
+``crawler/migrations``; these classes are the one description of it in Python.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Cluster(Base):
+    """A set of near-identical stories; ``id`` is chosen by the dedupe stage."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stories: Mapped[list[Story]] = relationship(back_populates="cluster_row")
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    dateline: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), index=True)
+    body_hash: Mapped[str] = mapped_column(String(64), index=True)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    cluster_row: Mapped[Cluster] = relationship(back_populates="stories")
+
+
+class Match(Base):
+    """A rule that matched a story, with its evidence (list of Evidence.to_json())."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("story_id", "rule"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(200), index=True)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Alert(Base):
+    """The outbox: one row per (rule, cluster, channel), written with the story.
+
+    ``key`` is stable for the life of the alert and becomes the webhook ``webhook-id``
+    and the email ``Message-ID``, so a re-send after a crash is recognisable.
+    ``status``: queued → delivered | failed (permanent). ``lease_until`` marks a row a
+    dispatcher has claimed; an expired lease makes the row claimable again.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("rule", "cluster_id", "channel"),
+        Index("ix_alerts_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(200))
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), index=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    story: Mapped[Story] = relationship()
+    attempts_log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="alert", order_by="DeliveryAttempt.id"
+    )
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | failed
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    alert: Mapped[Alert] = relationship(back_populates="attempts_log")
