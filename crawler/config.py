@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 MAX_YAML_BYTES = 2 * 1024 * 1024
 MAX_YAML_NODES = 200_000
-DEFAULT_CONFIG = Path(__file__).with_name("default.yaml")
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 YamlPath = tuple[str | int, ...]
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 class ConfigError(Exception):
@@ -73,6 +73,9 @@ class _Reader:
             raise ConfigError(self.path, node.start_mark.line + 1, "too many YAML nodes "
                               f"(over {MAX_YAML_NODES}; an alias bomb?)")
         self.lines.setdefault(at, node.start_mark.line + 1)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            raise ConfigError(self.path, node.start_mark.line + 1,
+                              f"tag {node.tag!r} is not allowed")
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -267,11 +270,9 @@ def _resolve_sqlite(url: str, folder: Path) -> str:
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a config file (``./wirewatch.yaml`` by default, else the bundled one)."""
+    """Read and validate a config file (``./wirewatch.yaml`` by default)."""
     if path is None:
         path = Path("wirewatch.yaml")
-        if not path.exists():
-            path = DEFAULT_CONFIG
     doc = read_yaml(path, expand_env=True)
     if doc.data is None:
         doc.data = {}

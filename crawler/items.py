@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipelines.dedupe import Fingerprint
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Story:
     folded: str = ""
     cluster: str | None = None
     duplicate_of: str | None = None  # url of the cluster's first story, when a near-duplicate
-    signature: bytes | None = None
+    fingerprint: Fingerprint | None = None
     matches: list[RuleMatch] = field(default_factory=list)
 
     @property

@@ -1,0 +1,94 @@
+"""The process-wide state the Scrapy components share: config, database, rules, dedupe index.
+
+Several sources crawl at once in one process, each with its own Scrapy crawler and so its
+own pipeline instances; they must still see one dedupe index and one rule set, or two
+sources publishing the same story would each alert.  ``App.for_settings`` hands every
+component the same ``App`` for the same config file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.config import Config, load_config
+from crawler.db import open_database
+from crawler.models import Story as StoryRow
+
+if TYPE_CHECKING:
+    from pipelines.dedupe import DedupeIndex
+    from pipelines.rules import RuleSet
+
+DEDUPE_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class App:
+    config: Config
+    sessions: sessionmaker[Session]
+    _apps: ClassVar[dict[str, App]] = {}
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, config: Config) -> App:
+        """Open the database (migrating it) for ``config`` and register the App."""
+        app = cls(config=config, sessions=open_database(config.database))
+        cls._apps[str(config.path)] = app
+        return app
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> App:
+        """The registered App for ``settings['WIREWATCH_CONFIG']``, opened on first use."""
+        path = settings.get("WIREWATCH_CONFIG")
+        config = load_config(Path(path) if path else None)
+        app = cls._apps.get(str(config.path))
+        return app if app is not None else cls.open(config)
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        from pipelines.rules import load_watchlists
+
+        return load_watchlists(self.config.watchlists, channels=set(self.config.channels))
+
+    @cached_property
+    def dedupe(self) -> DedupeIndex:
+        """The near-duplicate index, rebuilt from the stories stored within the window."""
+        from pipelines.dedupe import Candidate, DedupeIndex
+
+        index = DedupeIndex(DEDUPE_WINDOW, fetch=self._fetch_texts)
+        since = datetime.now(timezone.utc) - DEDUPE_WINDOW
+        query = select(
+            StoryRow.id,
+            StoryRow.cluster_id,
+            StoryRow.fetched_at,
+            StoryRow.body_hash,
+            StoryRow.signature,
+        ).where(StoryRow.fetched_at >= since)
+        with self.sessions() as session:
+            index.load(
+                Candidate(
+                    key=row.id,
+                    cluster=row.cluster_id,
+                    title="",
+                    body="",
+                    seen_at=row.fetched_at,
+                    body_hash=row.body_hash,
+                    signature=row.signature or b"",
+                )
+                for row in session.execute(query)
+            )
+        return index
+
+    def _fetch_texts(self, keys: list[Any]) -> dict[Any, tuple[str, str]]:
+        query = select(StoryRow.id, StoryRow.title, StoryRow.body).where(StoryRow.id.in_(keys))
+        with self.sessions() as session:
+            return {row.id: (row.title, row.body) for row in session.execute(query)}
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counters[key] = self.counters.get(key, 0) + n

@@ -1,0 +1,275 @@
+"""``wirewatch``: the command line.
+
+Every error a user can cause (bad YAML, unknown source or channel, unreachable database)
+is printed as one line on stderr with exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler.config import Config, ConfigError, load_config
+from crawler.db import DatabaseError
+
+log = logging.getLogger("wirewatch")
+
+
+class UsageError(Exception):
+    """A mistake on the command line; printed as one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, DatabaseError, UsageError) as exc:
+        print(f"wirewatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wirewatch: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wirewatch", description="Monitor Arabic news wires and alert on watch rules."
+    )
+    parser.add_argument(
+        "-c", "--config", type=Path, help="config file (default: ./wirewatch.yaml)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what Scrapy does")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("crawl", help="crawl every (or the named) source once, then deliver")
+    p.add_argument("--source", action="append", default=[], metavar="NAME")
+    p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("run", help="crawl every source on its schedule until stopped")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("deliver", help="retry queued alerts now")
+    p.set_defaults(func=cmd_deliver)
+
+    p = sub.add_parser("stories", help="list stored stories")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--rule", help="only stories this rule matched")
+    p.add_argument("--since", help="ISO date/time, or an age such as 24h or 7d")
+    p.add_argument("--limit", type=int, default=None)
+    p.set_defaults(func=cmd_stories)
+
+    p = sub.add_parser("alerts", help="the alert log")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--status", choices=["queued", "delivered", "failed"])
+    p.set_defaults(func=cmd_alerts)
+
+    rules = sub.add_parser("rules", help="check or try watchlists")
+    rsub = rules.add_subparsers(dest="rules_command", required=True, metavar="COMMAND")
+    p = rsub.add_parser("check", help="validate a watchlist")
+    p.add_argument("watchlist", type=Path)
+    p.set_defaults(func=cmd_rules_check)
+    p = rsub.add_parser("test", help="run a watchlist over text files")
+    p.add_argument("watchlist", type=Path)
+    p.add_argument("files", type=Path, nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rules_test)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def _app(args: argparse.Namespace) -> Any:
+    from crawler.app import App
+
+    return App.open(_config(args))
+
+
+# --- crawl / deliver ---------------------------------------------------------------------
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.runner import crawl
+
+    app = _app(args)
+    config = app.config
+    sources = [config.source(name) for name in args.source] if args.source else config.sources
+    if not sources:
+        raise UsageError(f"{config.path}: no sources configured")
+    app.rules  # noqa: B018 - a broken watchlist is reported before anything is fetched
+    reports = crawl(config, sources, {"LOG_LEVEL": "INFO" if args.verbose else "WARNING"})
+    summary = _dispatcher(app).deliver_due()
+    for report in reports:
+        print(
+            f"{report.name}: {report.get('response_received_count')} pages, "
+            f"{report.get('store/stored')} new stories "
+            f"({report.get('dedupe/near_duplicate')} near-duplicates), "
+            f"{report.get('seen/skipped')} already seen, "
+            f"{report.get('alerts/queued')} alerts queued, {report.errors} errors"
+            + (f" ({report.error})" if report.error else "")
+        )
+    total = sum(r.get("store/stored") for r in reports)
+    queued = sum(r.get("alerts/queued") for r in reports)
+    print(
+        f"crawl done: {len(reports)} sources, {total} new stories, {queued} alerts queued; "
+        f"delivery: {summary.delivered} delivered, {summary.retrying} to retry, "
+        f"{summary.failed} failed"
+    )
+    return 0
+
+
+def _dispatcher(app: Any) -> Any:
+    from alerts.dispatch import Dispatcher
+
+    return Dispatcher(app.sessions, app.config.channels)
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    app = _app(args)
+    summary = _dispatcher(app).deliver_due()
+    print(
+        f"delivery: {summary.delivered} delivered, {summary.retrying} to retry, "
+        f"{summary.failed} failed"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crawler.schedule import run
+
+    return run(_config(args))
+
+
+# --- stories / alerts -----------------------------------------------------------------------
+
+_AGE = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """``24h``/``7d``/``30m`` ago, or an ISO 8601 date/time (UTC when no offset)."""
+    now = now or datetime.now(timezone.utc)
+    m = _AGE.match(value.strip().lower())
+    if m:
+        return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--since {value!r}: use an ISO date such as 2024-11-01, or 24h/7d")
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from crawler.listing import list_stories
+
+    app = _app(args)
+    since = parse_since(args.since) if args.since else None
+    rows = list_stories(app.sessions, rule=args.rule, since=since, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        when = r.published.date().isoformat() if r.published else "----------"
+        copies = f"  [{r.cluster} ×{r.cluster_size}]" if r.cluster_size > 1 else ""
+        print(f"{when}  {r.agency or '-':<8} {r.title}{copies}\n            {r.url}")
+    print(f"{len(rows)} stories", file=sys.stderr)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from crawler.listing import list_alerts
+
+    app = _app(args)
+    rows = list_alerts(app.sessions, status=args.status)
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        error = f"  ({r.last_error})" if r.last_error and r.status != "delivered" else ""
+        print(f"{r.status:<9} {r.attempts}x  {r.rule} → {r.channel}  {r.story}{error}")
+    print(f"{len(rows)} alerts", file=sys.stderr)
+    return 0
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def _known_channels(args: argparse.Namespace) -> set[str] | None:
+    if args.config is None and not Path("wirewatch.yaml").exists():
+        return None
+    return set(_config(args).channels)
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    from pipelines.rules import check_watchlist
+
+    problems = check_watchlist(args.watchlist, channels=_known_channels(args))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    rules = _rule_count(args.watchlist)
+    print(f"{args.watchlist}: ok ({rules} rules)")
+    return 0
+
+
+def _rule_count(path: Path) -> int:
+    from pipelines.rules import load_watchlists
+
+    return len(load_watchlists([path]).rules)
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from crawler.textstory import parse_text_story
+    from pipelines.rules import load_watchlists
+
+    ruleset = load_watchlists([args.watchlist])
+    results: list[dict[str, Any]] = []
+    for path in args.files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{path}: not UTF-8 text") from None
+        story = parse_text_story(text, url=path.resolve().as_uri(), source="rules-test")
+        for match in ruleset.match(story.title, story.body):
+            results.append(
+                {
+                    "file": str(path),
+                    "rule": match.rule,
+                    "evidence": [e.to_json() for e in match.evidence],
+                }
+            )
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            terms = ", ".join(
+                f"{e['term']}={'/'.join(e['forms'])}" for e in r["evidence"] if e["forms"]
+            )
+            print(f"{r['file']}: {r['rule']}  {terms}")
+        print(f"{len(results)} matches", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

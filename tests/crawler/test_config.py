@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import ConfigError, load_config, read_yaml
+
+
+def write(tmp_path: Path, text: str, name: str = "wirewatch.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_repo_default_config_loads() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    cfg = load_config(repo / "wirewatch.yaml")
+    assert cfg.database == f"sqlite:///{repo / 'wirewatch.db'}"
+    assert [s.name for s in cfg.sources] == ["seeds"]
+    assert cfg.sources[0].path == str(repo / "seeds/*.txt")
+    assert cfg.watchlists == [str(repo / "watchlist.yaml")]
+    assert list(cfg.channels) == ["terminal"]
+
+
+def test_env_variables_are_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "whsec_c2VjcmV0")
+    path = write(
+        tmp_path,
+        "channels:\n  hook:\n    type: webhook\n    url: http://127.0.0.1:9/h\n"
+        "    secret: ${HOOK_SECRET}\n",
+    )
+    cfg = load_config(path)
+    secret = cfg.channels["hook"].secret  # type: ignore[union-attr]
+    assert secret.get_secret_value() == "whsec_c2VjcmV0"
+    assert "c2VjcmV0" not in repr(cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("sources:\n  - name: a\n    type: ftp\n    url: x\n", 2, "sources.0"),
+        ("sources:\n  - name: a\n    type: feed\n    urll: x\n    url: y\n", 4, "unknown key 'urll'"),
+        ("channels:\n  h:\n    type: webhook\n    url: u\n    secret: ${NOPE_NOT_SET}\n", 5,
+         "environment variable NOPE_NOT_SET is not set"),
+        ("a: [1, 2\n", 2, ""),
+        ("x: !!python/object/apply:os.system [ls]\n", 1, "is not allowed"),
+        ("- just\n- a list\n", 1, "must be a mapping"),
+        ("sources:\n  - {name: a, type: files, path: x}\n  - {name: a, type: files, path: y}\n",
+         3, "duplicate source name 'a'"),
+        ("database: x\ndatabase: y\n", 2, "duplicate key 'database'"),
+    ],
+)
+def test_mistakes_name_file_line_and_problem(
+    tmp_path: Path, text: str, line: int, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: "), message
+    assert problem in message
+    assert "\n" not in message
+
+
+def test_missing_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        prev = chr(ord("a") + i - 1)
+        name = chr(ord("a") + i)
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 10)}]")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match="too many YAML nodes"):
+        read_yaml(path)
+
+
+def test_huge_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "x: " + "a" * (3 * 1024 * 1024) + "\n")
+    with pytest.raises(ConfigError, match="file too large"):
+        read_yaml(path)
+
+
+def test_yaml_lines_are_kept(tmp_path: Path) -> None:
+    path = write(tmp_path, "rules:\n  - name: r\n    all:\n      - NO\n      - b\n")
+    doc = read_yaml(path)
+    assert doc.data == {"rules": [{"name": "r", "all": [False, "b"]}]}
+    assert doc.line(("rules", 0, "all", 0)) == 4
+    assert doc.line(("rules", 0, "all", 1)) == 5
+    assert doc.line(("rules", 0, "missing", 3)) == 2
