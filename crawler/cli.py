@@ -48,14 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wirewatch", description="Monitor Arabic news wires and alert on watch rules."
     )
-    parser.add_argument(
-        "-c", "--config", type=Path, help="config file (default: ./wirewatch.yaml)"
-    )
+    parser.add_argument("-c", "--config", type=Path, help="config file (default: ./wirewatch.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what Scrapy does")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("crawl", help="crawl every (or the named) source once, then deliver")
     p.add_argument("--source", action="append", default=[], metavar="NAME")
+    p.add_argument("--no-deliver", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("run", help="crawl every source on its schedule until stopped")
@@ -112,7 +111,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise UsageError(f"{config.path}: no sources configured")
     app.rules  # noqa: B018 - a broken watchlist is reported before anything is fetched
     reports = crawl(config, sources, {"LOG_LEVEL": "INFO" if args.verbose else "WARNING"})
-    summary = _dispatcher(app).deliver_due()
+    summary = None if args.no_deliver else _dispatcher(app).deliver_due()
     for report in reports:
         print(
             f"{report.name}: {report.get('response_received_count')} pages, "
@@ -124,11 +123,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         )
     total = sum(r.get("store/stored") for r in reports)
     queued = sum(r.get("alerts/queued") for r in reports)
-    print(
-        f"crawl done: {len(reports)} sources, {total} new stories, {queued} alerts queued; "
-        f"delivery: {summary.delivered} delivered, {summary.retrying} to retry, "
-        f"{summary.failed} failed"
-    )
+    line = f"crawl done: {len(reports)} sources, {total} new stories, {queued} alerts queued"
+    if summary is not None:
+        line += (
+            f"; delivery: {summary.delivered} delivered, {summary.retrying} to retry, "
+            f"{summary.failed} failed"
+        )
+    print(line)
     return 0
 
 
@@ -169,7 +170,9 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise UsageError(f"--since {value!r}: use an ISO date such as 2024-11-01, or 24h/7d")
+        raise UsageError(
+            f"--since {value!r}: use an ISO date such as 2024-11-01, or 24h/7d"
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 

@@ -70,25 +70,34 @@ class _Reader:
     def build(self, node: yaml.Node, at: YamlPath, loader: yaml.SafeLoader) -> Any:
         self.nodes += 1
         if self.nodes > MAX_YAML_NODES:
-            raise ConfigError(self.path, node.start_mark.line + 1, "too many YAML nodes "
-                              f"(over {MAX_YAML_NODES}; an alias bomb?)")
+            raise ConfigError(
+                self.path,
+                node.start_mark.line + 1,
+                f"too many YAML nodes (over {MAX_YAML_NODES}; an alias bomb?)",
+            )
         self.lines.setdefault(at, node.start_mark.line + 1)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-            raise ConfigError(self.path, node.start_mark.line + 1,
-                              f"tag {node.tag!r} is not allowed")
+            raise ConfigError(
+                self.path, node.start_mark.line + 1, f"tag {node.tag!r} is not allowed"
+            )
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise ConfigError(self.path, key_node.start_mark.line + 1,
-                                      "merge keys (<<) are not supported")
+                    raise ConfigError(
+                        self.path, key_node.start_mark.line + 1, "merge keys (<<) are not supported"
+                    )
                 key = loader.construct_object(key_node, deep=True)
                 if not isinstance(key, (str, int)):
-                    raise ConfigError(self.path, key_node.start_mark.line + 1,
-                                      f"mapping keys must be text, not {key!r}")
+                    raise ConfigError(
+                        self.path,
+                        key_node.start_mark.line + 1,
+                        f"mapping keys must be text, not {key!r}",
+                    )
                 if key in out:
-                    raise ConfigError(self.path, key_node.start_mark.line + 1,
-                                      f"duplicate key {key!r}")
+                    raise ConfigError(
+                        self.path, key_node.start_mark.line + 1, f"duplicate key {key!r}"
+                    )
                 self.lines[(*at, key)] = key_node.start_mark.line + 1
                 out[key] = self.build(value_node, (*at, key), loader)
             return out
@@ -239,8 +248,11 @@ def _problem(err: Mapping[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return f"unknown key {err['loc'][-1]!r}"
     if err["type"] == "union_tag_invalid":
-        return f"unknown type {err.get('input', {}).get('type')!r}" if isinstance(
-            err.get("input"), dict) else msg
+        return (
+            f"unknown type {err.get('input', {}).get('type')!r}"
+            if isinstance(err.get("input"), dict)
+            else msg
+        )
     return msg[0].lower() + msg[1:] if msg else "invalid value"
 
 
@@ -263,16 +275,25 @@ def _keys_at(doc: YamlDoc, loc: tuple[Any, ...]) -> set[str]:
 def _resolve_sqlite(url: str, folder: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith("sqlite:////"):
-        rest = url[len(prefix):]
+        rest = url[len(prefix) :]
         if rest and rest != ":memory:" and not Path(rest).is_absolute():
             return prefix + str((folder / rest).resolve())
     return url
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a config file (``./wirewatch.yaml`` by default)."""
+    """Read and validate a config file.
+
+    Without ``path``: ``./wirewatch.yaml``, or the embedded default (``seeds/wirewatch.yaml``)
+    when there is none, with its database in the current folder.
+    """
+    embedded = False
     if path is None:
         path = Path("wirewatch.yaml")
+        if not path.exists():
+            from seeds import EMBEDDED_CONFIG
+
+            path, embedded = EMBEDDED_CONFIG, True
     doc = read_yaml(path, expand_env=True)
     if doc.data is None:
         doc.data = {}
@@ -294,7 +315,7 @@ def load_config(path: str | Path | None = None) -> Config:
     return cfg.model_copy(
         update={
             "path": doc.path.resolve(),
-            "database": _resolve_sqlite(cfg.database, folder),
+            "database": _resolve_sqlite(cfg.database, Path.cwd() if embedded else folder),
             "sources": sources,
             "watchlists": [str(folder / w) for w in cfg.watchlists],
         }

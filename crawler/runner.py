@@ -73,7 +73,7 @@ def crawl(
     process.start()
     for report, crawler in runs:
         report.stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    return runs and [report for report, _ in runs] or []
+    return (runs and [report for report, _ in runs]) or []
 
 
 def _failed(failure: Any, report: SourceReport) -> None:

@@ -245,6 +245,4 @@ def parse_text_story(text: str) -> TextStory:
 
     body = "\n\n".join(paragraphs)
     title = headline_from(paragraphs[0]) if paragraphs else ""
-    return TextStory(
-        title=title, body=body, published=published, agency=agency, dateline=dateline
-    )
+    return TextStory(title=title, body=body, published=published, agency=agency, dateline=dateline)

@@ -27,9 +27,7 @@ from crawler.models import Story as StoryRow
 def ensure_cluster(session: Session, cluster_id: str, now: datetime) -> None:
     """Create the cluster row unless another writer already did."""
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Cluster).values(id=cluster_id, first_seen=now).on_conflict_do_nothing()
-    )
+    session.execute(insert(Cluster).values(id=cluster_id, first_seen=now).on_conflict_do_nothing())
 
 
 class StorePipeline:

@@ -40,14 +40,24 @@ def test_env_variables_are_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ("text", "line", "problem"),
     [
         ("sources:\n  - name: a\n    type: ftp\n    url: x\n", 2, "sources.0"),
-        ("sources:\n  - name: a\n    type: feed\n    urll: x\n    url: y\n", 4, "unknown key 'urll'"),
-        ("channels:\n  h:\n    type: webhook\n    url: u\n    secret: ${NOPE_NOT_SET}\n", 5,
-         "environment variable NOPE_NOT_SET is not set"),
+        (
+            "sources:\n  - name: a\n    type: feed\n    urll: x\n    url: y\n",
+            4,
+            "unknown key 'urll'",
+        ),
+        (
+            "channels:\n  h:\n    type: webhook\n    url: u\n    secret: ${NOPE_NOT_SET}\n",
+            5,
+            "environment variable NOPE_NOT_SET is not set",
+        ),
         ("a: [1, 2\n", 2, ""),
         ("x: !!python/object/apply:os.system [ls]\n", 1, "is not allowed"),
         ("- just\n- a list\n", 1, "must be a mapping"),
-        ("sources:\n  - {name: a, type: files, path: x}\n  - {name: a, type: files, path: y}\n",
-         3, "duplicate source name 'a'"),
+        (
+            "sources:\n  - {name: a, type: files, path: x}\n  - {name: a, type: files, path: y}\n",
+            3,
+            "duplicate source name 'a'",
+        ),
         ("database: x\ndatabase: y\n", 2, "duplicate key 'database'"),
     ],
 )
@@ -92,3 +102,16 @@ def test_yaml_lines_are_kept(tmp_path: Path) -> None:
     assert doc.line(("rules", 0, "all", 0)) == 4
     assert doc.line(("rules", 0, "all", 1)) == 5
     assert doc.line(("rules", 0, "missing", 3)) == 2
+
+
+def test_embedded_default_without_local_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config()
+    repo = Path(__file__).resolve().parents[2]
+    assert cfg.database == f"sqlite:///{tmp_path / 'wirewatch.db'}"
+    assert cfg.sources[0].path == str(repo / "seeds" / "*.txt")
+    assert [Path(w).read_text() for w in cfg.watchlists] == [
+        (repo / "watchlist.yaml").read_text()
+    ]
