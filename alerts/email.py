@@ -15,6 +15,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from datetime import datetime, timezone
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -35,7 +36,7 @@ def build_message(
     """The complete message for ``view`` on ``channel`` (no I/O)."""
     content = render_email(view)
     msg = EmailMessage()
-    msg["Subject"] = content.subject
+    _set_subject(msg, content.subject)
     msg["From"] = channel.sender
     msg["To"] = ", ".join(channel.to)
     msg["Date"] = format_datetime(now or _utcnow())
@@ -46,6 +47,23 @@ def build_message(
     msg.set_content(content.text, subtype="plain", charset="utf-8")
     msg.add_alternative(content.html, subtype="html", charset="utf-8")
     return msg
+
+
+def _set_subject(msg: EmailMessage, subject: str) -> None:
+    """Set a one-line Subject, RFC 2047-encoded by :class:`email.header.Header` when it is
+    not ASCII.
+
+    Why not ``msg["Subject"] = subject``: CPython's folder (3.11/3.12) encodes each Arabic
+    word of a long mixed header as its own encoded-word with the spaces *between* them,
+    and decoders drop whitespace between encoded-words — the headline arrives as
+    ``كورياالشمالية``. ``Header.encode`` keeps the spaces inside the encoded-words and
+    folds under 78 columns, so the policy stores the lines as they are. ``subject`` is
+    already one line (:func:`alerts.render.one_line`), so nothing can be injected.
+    """
+    if subject.isascii():
+        msg["Subject"] = subject
+        return
+    msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 class EmailSender:
@@ -100,7 +118,9 @@ class EmailSender:
         try:
             smtp = self._connect()
             try:
-                refused = smtp.send_message(msg, from_addr=self.channel.sender, to_addrs=self.channel.to)
+                refused = smtp.send_message(
+                    msg, from_addr=self.channel.sender, to_addrs=self.channel.to
+                )
             finally:
                 try:
                     smtp.quit()

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.models import Alert
 
-__all__ = ["alert_key", "enqueue"]
+__all__ = ["alert_key", "counts", "enqueue", "next_due"]
 
 
 def alert_key(rule: str, cluster_id: str, channel: str) -> str:
@@ -71,24 +71,43 @@ def enqueue(
         }
         for channel in unique
     ]
+    table: Table = Alert.__table__  # type: ignore[assignment]
     dialect = session.get_bind().dialect.name
     stmt: Any
     if dialect == "postgresql":
-        stmt = postgresql.insert(Alert).on_conflict_do_nothing()
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite.insert(Alert).on_conflict_do_nothing()
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - other backends: check first, insert the rest
         return _enqueue_portable(session, rows)
     created = 0
-    for row in rows:  # rowcount per statement is reliable on both dialects
-        result = session.execute(stmt.values(**row))
-        created += max(getattr(result, "rowcount", 0) or 0, 0)
+    for row in rows:
+        # RETURNING yields a row only for an actual insert (rowcount is not reliable
+        # for ON CONFLICT DO NOTHING across drivers).
+        result = session.execute(stmt.values(**row).returning(table.c.id))
+        created += len(result.all())
     return created
 
 
-def _enqueue_portable(session: Session, rows: list[dict[str, Any]]) -> int:
-    from sqlalchemy import select
+def counts(session: Session) -> dict[str, int]:
+    """Alert rows by status, as stats keys: ``alerts/queued``, ``alerts/delivered``,
+    ``alerts/failed`` (each present, 0 when none) — for ``wirewatch status``."""
+    found = {"alerts/queued": 0, "alerts/delivered": 0, "alerts/failed": 0}
+    for status, number in session.execute(
+        select(Alert.status, func.count()).group_by(Alert.status)
+    ).all():
+        found[f"alerts/{status}"] = int(number)
+    return found
 
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest queued alert becomes due (``None`` when nothing is queued); a
+    scheduler can sleep until then. Leases are ignored: a leased row is due again at the
+    latest when its lease runs out, which is after this time."""
+    return session.scalar(select(func.min(Alert.next_attempt_at)).where(Alert.status == "queued"))
+
+
+def _enqueue_portable(session: Session, rows: list[dict[str, Any]]) -> int:
     created = 0
     for row in rows:
         exists = session.scalar(

@@ -29,10 +29,15 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
+
+if TYPE_CHECKING:
+    from alerts.render import AlertView
 
 __all__ = [
     "DeliveryResult",
@@ -99,29 +104,25 @@ class Sender(Protocol):
 
     kind: str  # "console" | "email" | "webhook" | ...: the second part of stats keys
 
-    def send(self, key: str, view: object) -> DeliveryResult: ...
+    def send(self, key: str, view: AlertView) -> DeliveryResult: ...
 
     def close(self) -> None: ...
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; ``None`` when absent or
-    unreadable. A date in the past gives 0."""
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (measured against the
+    wall clock); ``None`` when absent or unreadable. A date in the past gives 0."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
         return float(value)
-    from email.utils import parsedate_to_datetime
-
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if when is None:
         return None
-    from datetime import datetime, timezone
-
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
@@ -138,7 +139,9 @@ def _http(status: int, detail: str, retry_after: float | None) -> DeliveryResult
     if status == 410:
         return DeliveryResult(False, False, FailureReason.GONE, line)
     if 300 <= status < 400:
-        return DeliveryResult(False, False, FailureReason.REDIRECT, line + " (redirects are not followed)")
+        return DeliveryResult(
+            False, False, FailureReason.REDIRECT, line + " (redirects are not followed)"
+        )
     return DeliveryResult(False, False, FailureReason.CLIENT_ERROR, line)
 
 

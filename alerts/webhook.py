@@ -118,19 +118,20 @@ class WebhookSender:
     def send(self, key: str, view: AlertView) -> DeliveryResult:
         """POST the alert; status codes and transport errors become a DeliveryResult."""
         body, headers = self.request_for(key, view)
+        url = self.channel.url
         try:
-            response = self._http().post(self.channel.url, content=body, headers=headers)
+            # Streamed and never read: only the status line and headers matter, and a
+            # hostile endpoint cannot make us buffer a huge body.
+            with self._http().stream("POST", url, content=body, headers=headers) as response:
+                status = response.status_code
+                detail = response.reason_phrase or ""
+                if response.is_redirect:
+                    target = response.headers.get("location", "")
+                    detail = f"{detail} to {target}".strip() if target else detail
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
         except httpx.HTTPError as exc:
             return classify(error=exc)
-        detail = response.reason_phrase or ""
-        if response.is_redirect:
-            target = response.headers.get("location", "")
-            detail = f"{detail} to {target}".strip() if target else detail
-        return classify(
-            http_status=response.status_code,
-            detail=detail,
-            retry_after=parse_retry_after(response.headers.get("retry-after")),
-        )
+        return classify(http_status=status, detail=detail, retry_after=retry_after)
 
     def close(self) -> None:
         if self._client is not None:

@@ -1,0 +1,89 @@
+"""A dispatcher process killed between sending and recording: the alert is re-sent with
+the same ``webhook-id`` by the next process, and then never again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from alerts.dispatch import Dispatcher
+from crawler.config import WebhookChannel
+from crawler.db import open_database
+from crawler.models import Alert
+from tests.alerts.conftest import HttpReceiver, add_story
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM="
+
+CHILD = textwrap.dedent(
+    """
+    import sys, threading
+    from datetime import timedelta
+    from pydantic import SecretStr
+    from alerts.dispatch import Dispatcher
+    from alerts.webhook import WebhookSender
+    from crawler.config import WebhookChannel
+    from crawler.db import open_database
+
+    url, hook, secret = sys.argv[1:4]
+    channel = WebhookChannel(type="webhook", url=hook, secret=SecretStr(secret), timeout=5)
+
+    class SendThenHang(WebhookSender):
+        def send(self, key, view):
+            result = super().send(key, view)
+            print("sent", flush=True)
+            threading.Event().wait(60)  # killed here, before the outcome is recorded
+            return result
+
+    sender = SendThenHang(channel)
+    Dispatcher(open_database(url), {"hook": channel}, senders={"hook": sender},
+               lease=timedelta(minutes=5)).deliver_due()
+    """
+)
+
+
+def test_killed_after_send_is_resent_with_same_id(
+    tmp_path: Path, http_receiver: HttpReceiver
+) -> None:
+    url = "sqlite:///" + str(tmp_path / "crash.db")
+    sessions = open_database(url)
+    add_story(sessions, channels=("hook",), now=datetime.now(timezone.utc))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, http_receiver.url, SECRET],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "sent"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    assert len(http_receiver.requests) == 1
+    with sessions() as s:
+        row = s.scalars(select(Alert)).one()
+    assert row.status == "queued" and row.lease_until is not None
+
+    channel = WebhookChannel(
+        type="webhook", url=http_receiver.url, secret=SecretStr(SECRET), timeout=5
+    )
+    real = datetime.now(timezone.utc)
+    with Dispatcher(sessions, {"hook": channel}, now=lambda: real) as dispatcher:
+        assert dispatcher.deliver_due().attempted == 0  # the dead process's lease holds
+    later = real + timedelta(minutes=6)  # jump past the lease instead of waiting
+    with Dispatcher(sessions, {"hook": channel}, now=lambda: later) as dispatcher:
+        assert dispatcher.deliver_due().delivered == 1
+        assert dispatcher.deliver_due().attempted == 0
+    ids = [r.headers["webhook-id"] for r in http_receiver.requests]
+    assert len(ids) == 2 and ids[0] == ids[1] == row.key
