@@ -29,11 +29,11 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # Scrapy resets the root logger's level; the handler's level keeps its output quiet.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     try:
         return int(args.func(args) or 0)
     except (ConfigError, DatabaseError, UsageError) as exc:
@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wirewatch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `wirewatch stories | head`
+        sys.stderr.close()
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,7 +256,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise UsageError(f"{path}: not UTF-8 text") from None
-        story = parse_text_story(text, url=path.resolve().as_uri(), source="rules-test")
+        story = parse_text_story(text)
         for match in ruleset.match(story.title, story.body):
             results.append(
                 {

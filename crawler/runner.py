@@ -62,7 +62,8 @@ def crawl(
 ) -> list[SourceReport]:
     """Crawl ``sources`` once, concurrently; return one report per source."""
     settings = scrapy_settings(config, overrides)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     runs: list[tuple[SourceReport, Crawler]] = []
     for source in sources:
         report = SourceReport(source.name)

@@ -1,0 +1,116 @@
+"""A synthetic Arabic news site for benchmarks: an RSS feed plus one page per story.
+
+Served by a threaded HTTP server on 127.0.0.1; every story is different (random
+sentences from wire vocabulary), so dedupe keeps them apart.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WORDS = (
+    "أعلنت وزارة الخارجية اليوم أن الوفد سيصل إلى العاصمة لإجراء محادثات حول التعاون "
+    "الاقتصادي والأمني بين البلدين وقال المتحدث باسم الحكومة إن الاجتماع سيتناول ملفات "
+    "الطاقة والتجارة والاستثمار وأضاف أن الجانبين يسعيان إلى توقيع اتفاقيات جديدة خلال "
+    "الزيارة التي تستمر ثلاثة أيام وذكرت وكالة الأنباء الرسمية أن الرئيس استقبل السفير "
+    "في القصر وبحث معه العلاقات الثنائية والتطورات الإقليمية والدولية وأكد الوزير أهمية "
+    "الحوار ودعم جهود السلام والاستقرار في المنطقة وأشار البيان إلى أن البرلمان سيناقش "
+    "مشروع القانون الأسبوع المقبل بعد موافقة اللجنة المختصة عليه بالإجماع"
+).split()
+NAMES = ["روسيا", "الصين", "اليابان", "فرنسا", "تركيا", "مصر", "الهند", "البرازيل"]
+
+
+def story(i: int, rnd: random.Random) -> tuple[str, list[str]]:
+    """Title and ~1.5 KB of paragraphs for story ``i``."""
+
+    def sentence() -> str:
+        words = rnd.choices(WORDS, k=rnd.randint(12, 22))
+        words.insert(rnd.randrange(len(words)), rnd.choice(NAMES))
+        return " ".join(words) + "."
+
+    title = f"{' '.join(rnd.choices(WORDS, k=6))} {i}"
+    paragraphs = [" ".join(sentence() for _ in range(3)) for _ in range(4)]
+    return title, paragraphs
+
+
+class Site:
+    """``/feed.xml`` lists ``n`` stories at ``/a/<i>.html``."""
+
+    def __init__(self, n: int, seed: int = 7) -> None:
+        rnd = random.Random(seed)
+        self.pages: dict[str, bytes] = {}
+        now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        items = []
+        for i in range(n):
+            title, paragraphs = story(i, rnd)
+            date = format_datetime(now - timedelta(minutes=i))
+            body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+            self.pages[f"/a/{i}.html"] = (
+                '<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+                f"<title>{escape(title)}</title></head><body><nav><a href='/'>الرئيسية</a></nav>"
+                f"<article><h1>{escape(title)}</h1>{body}</article>"
+                "<aside><h3>الأكثر قراءة</h3><ul><li><a href='/x'>خبر</a></li></ul></aside>"
+                "</body></html>"
+            ).encode()
+            items.append((title, f"/a/{i}.html", date))
+        self.items = items
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def feed(self) -> bytes:
+        entries = "".join(
+            f"<item><title>{escape(t)}</title><link>{self.base}{p}</link>"
+            f"<pubDate>{d}</pubDate></item>"
+            for t, p, d in self.items
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>bench</title><link>{self.base}/</link>{entries}</channel></rss>"
+        ).encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path == "/feed.xml":
+                    body, ctype = site.feed(), "application/rss+xml"
+                elif self.path in site.pages:
+                    body, ctype = site.pages[self.path], "text/html; charset=utf-8"
+                else:
+                    body, ctype = b"not found", "text/plain"
+                    self.send_response(404)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def __enter__(self) -> Site:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
