@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 import threading
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -83,7 +83,7 @@ class Site:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 if self.path == "/feed.xml":
                     body, ctype = site.feed(), "application/rss+xml"
                 elif self.path in site.pages:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _site import Site  # noqa: E402
+from _site import Site
 
 REPO = Path(__file__).resolve().parent.parent
 

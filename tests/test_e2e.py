@@ -120,7 +120,7 @@ def feed(base: str, paths: list[str]) -> bytes:
 class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(msg, EmailMessage)
         self.messages.append(msg)
