@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import Config, load_config
 from crawler.db import open_database
+from crawler.items import Story
 from crawler.models import Story as StoryRow
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ class App:
     config: Config
     sessions: sessionmaker[Session]
     _apps: ClassVar[dict[str, App]] = {}
-    counters: dict[str, int] = field(default_factory=dict)
+    # Stories in a store batch not yet committed, by URL: the dedupe index reads them here.
+    pending: dict[str, Story] = field(default_factory=dict)
 
     @classmethod
     def open(cls, config: Config) -> App:
@@ -64,7 +66,7 @@ class App:
         index = DedupeIndex(DEDUPE_WINDOW, fetch=self._fetch_texts)
         since = datetime.now(timezone.utc) - DEDUPE_WINDOW
         query = select(
-            StoryRow.id,
+            StoryRow.url,
             StoryRow.cluster_id,
             StoryRow.fetched_at,
             StoryRow.body_hash,
@@ -73,7 +75,7 @@ class App:
         with self.sessions() as session:
             index.load(
                 Candidate(
-                    key=row.id,
+                    key=row.url,
                     cluster=row.cluster_id,
                     title="",
                     body="",
@@ -86,9 +88,15 @@ class App:
         return index
 
     def _fetch_texts(self, keys: list[Any]) -> dict[Any, tuple[str, str]]:
-        query = select(StoryRow.id, StoryRow.title, StoryRow.body).where(StoryRow.id.in_(keys))
-        with self.sessions() as session:
-            return {row.id: (row.title, row.body) for row in session.execute(query)}
-
-    def count(self, key: str, n: int = 1) -> None:
-        self.counters[key] = self.counters.get(key, 0) + n
+        """Title and body of indexed stories by URL: the pending batch, then the database."""
+        found = {
+            k: (self.pending[k].title, self.pending[k].body) for k in keys if k in self.pending
+        }
+        rest = [k for k in keys if k not in found]
+        if rest:
+            query = select(StoryRow.url, StoryRow.title, StoryRow.body).where(
+                StoryRow.url.in_(rest)
+            )
+            with self.sessions() as session:
+                found.update((row.url, (row.title, row.body)) for row in session.execute(query))
+        return found
