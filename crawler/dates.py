@@ -78,9 +78,7 @@ def parse_date(value: str | datetime | date | None) -> datetime | None:
     # Near-ISO stragglers ("2024-11-01 10:30:00 +0300", "2024/11/01") — English only, so
     # dateparser does not go guessing languages.
     if re.match(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}", text):
-        return _plausible(
-            dateparser.parse(text, languages=["en"], settings=_DATEPARSER_SETTINGS)
-        )
+        return _plausible(dateparser.parse(text, languages=["en"], settings=_DATEPARSER_SETTINGS))
     return None
 
 

@@ -9,20 +9,21 @@ Order of trust (first that applies wins):
 
 1. a per-source ``encoding`` override (the operator knows the site lies);
 2. a byte-order mark;
-3. a declared charset (HTTP header, then ``<meta>``/XML declaration) that decodes the
+3. strict UTF-8 (legacy-charset Arabic is never valid UTF-8 by accident, while a stale
+   ``charset=windows-1256`` left in a template over UTF-8 text is common);
+4. a declared charset (HTTP header, then ``<meta>``/XML declaration) that decodes the
    bytes strictly — except the Latin-1 family (``iso-8859-1``, ``cp1252``, ``ascii``),
    which servers announce by default and which can decode *any* bytes, so it proves
    nothing;
-4. strict UTF-8;
-5. charset-normalizer's best guess;
-6. windows-1256 with replacement characters (the commonest legacy charset for Arabic).
+5. charset-normalizer's guess when it names an Arabic charset; else windows-1256 when
+   that reads as Arabic (on a short feed the detector may say ``hp-roman8``); else the
+   detector's guess; else windows-1256 with replacement characters.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -34,7 +35,8 @@ from w3lib.encoding import (
 )
 
 # Charsets that every byte string "decodes" under, and that servers send by default.
-_UNTRUSTED_DECLARED = frozenset({"cp1252", "latin_1", "iso8859_1", "ascii", "us_ascii"})
+_ARABIC_CHARSETS = frozenset({"cp1256", "iso8859-6"})
+_UNTRUSTED_DECLARED = frozenset({"cp1252", "iso8859-1", "latin_1", "ascii", "us-ascii"})
 
 # UTF-8 Arabic read as cp1252/latin-1: lead bytes D8..DB become Ø Ù Ú Û and are followed by
 # a continuation byte (80..BF), which cp1252 shows as punctuation or Latin-1 symbols.
@@ -43,8 +45,24 @@ _CP1252_CONTINUATION = (
     "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
 )
 _UTF8_AS_LATIN = re.compile(f"[\u00c2-\u00dfØÙÚÛ][{_CP1252_CONTINUATION}]")
+# UTF-8 Arabic read as windows-1256: lead bytes D8/D9 are ط/ظ, continuation bytes are
+# symbols ("ط§ظ„" for "ال"). Only symbols no Arabic word is ever followed by directly
+# (quotes, ellipsis, dashes and Arabic punctuation are left out).
+_UTF8_AS_CP1256 = re.compile("[طظ][€‚„†‡‰‹•™›¢£¤¥¦§¨©¬®¯°±²³´¶·¸¹¼½¾]")
 # Latin UTF-8 read as cp1252: "Ã©" for "é", "â€™" for "’".
 _UTF8_LATIN_AS_LATIN = re.compile("(?:Ã[\u0080-\u00bf\u2018-\u201e]|â€)")
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_\x00-\x7f]")
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06fc\u0750-\u077f]")
+# Control (Cc) and format (Cf) characters to drop; \t and \n stay, and so do ZWNJ/ZWJ.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 @dataclass(frozen=True)
@@ -117,43 +135,47 @@ def decode_body(
         return DecodedText(body.decode(codec, errors="replace"), codec, "override")
 
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    if bom_encoding and bom:
         codec = normalise_encoding_name(bom_encoding) or "utf_8"
         return DecodedText(body[len(bom) :].decode(codec, errors="replace"), codec, "bom")
 
     declared = declared_encoding(body, content_type)
-    if declared and declared not in _UNTRUSTED_DECLARED:
+    text = _strict(body, "utf-8")
+    if text is not None:
+        # Valid UTF-8 wins over a legacy declaration: windows-1256 Arabic is never valid
+        # UTF-8 by accident, while a stale charset=windows-1256 in a template is common.
+        return DecodedText(text, "utf-8", "declared" if declared == "utf-8" else "utf-8")
+
+    if declared and declared not in _UNTRUSTED_DECLARED and declared != "utf-8":
         text = _strict(body, declared)
         if text is not None:
             return DecodedText(text, declared, "declared")
 
-    text = _strict(body, "utf-8")
-    if text is not None:
-        return DecodedText(text, "utf_8", "utf-8")
-
     best = charset_normalizer.from_bytes(body).best()
-    if best is not None and best.encoding:
-        detected = normalise_encoding_name(best.encoding) or best.encoding
-        # A Latin guess for a page that is mostly high bytes is the very mistake this
-        # module exists to avoid; prefer windows-1256 when it reads as Arabic.
-        if detected in _UNTRUSTED_DECLARED or detected.startswith("cp125"):
-            arabic = body.decode("cp1256", errors="replace")
-            if arabic_ratio(arabic) > 0.5:
-                return DecodedText(arabic, "cp1256", "detected")
+    detected = normalise_encoding_name(best.encoding) if best is not None else None
+    if best is not None and detected in _ARABIC_CHARSETS:
         return DecodedText(str(best), detected, "detected")
+    # Any other guess (cp1252, or hp-roman8 on a short feed) loses to windows-1256 when
+    # that reads as Arabic — judged on the non-ASCII letters only, since markup is ASCII
+    # either way. Windows-1251 Cyrillic would read as Arabic too: such a source sets
+    # ``encoding``.
+    arabic = body.decode("cp1256", errors="replace")
+    high = "".join(_NON_ASCII_LETTER.findall(arabic[:50000]))
+    if high and arabic_ratio(high) > 0.5:
+        return DecodedText(arabic, "cp1256", "detected")
+    if best is not None and detected:
+        return DecodedText(str(best), detected, "detected")
+    return DecodedText(arabic, "cp1256", "fallback")
 
-    return DecodedText(body.decode("cp1256", errors="replace"), "cp1256", "fallback")
 
+def arabic_ratio(text: str, sample: int = 50000) -> float:
+    """Share of Arabic letters among all letters in ``text`` (0.0 when it has none).
 
-def arabic_ratio(text: str) -> float:
-    """Share of Arabic letters among all letters in ``text`` (0.0 when it has none)."""
-    letters = arabic = 0
-    for ch in text:
-        if ch.isalpha():
-            letters += 1
-            if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
-                arabic += 1
-    return arabic / letters if letters else 0.0
+    Measured on the first ``sample`` characters: a ratio does not need the whole page.
+    """
+    text = text[:sample]
+    letters = len(_LETTER.findall(text))
+    return len(_ARABIC_LETTER.findall(text)) / letters if letters else 0.0
 
 
 def looks_like_mojibake(text: str) -> bool:
@@ -162,7 +184,8 @@ def looks_like_mojibake(text: str) -> bool:
     Three signs, each measured against the amount of text so that a French accent or a
     stray ``Ø`` in a Danish name does not trip it:
 
-    - UTF-8 read as cp1252/latin-1 (``Ø§Ù„`` for ``ال``, ``Ã©`` for ``é``);
+    - UTF-8 read as cp1252/latin-1 (``Ø§Ù„`` for ``ال``, ``Ã©`` for ``é``) or as
+      windows-1256 (``ط§ظ„``);
     - windows-1256 Arabic read as cp1252 (``ÇáÚÑÈíÉ``): most letters in Latin-1
       Supplement and almost none Arabic;
     - replacement characters (U+FFFD) making up a visible share of the text.
@@ -171,7 +194,11 @@ def looks_like_mojibake(text: str) -> bool:
     letters = sum(1 for ch in sample if ch.isalpha())
     if letters == 0:
         return False
-    pairs = len(_UTF8_AS_LATIN.findall(sample)) + len(_UTF8_LATIN_AS_LATIN.findall(sample))
+    pairs = (
+        len(_UTF8_AS_LATIN.findall(sample))
+        + len(_UTF8_LATIN_AS_LATIN.findall(sample))
+        + len(_UTF8_AS_CP1256.findall(sample))
+    )
     if pairs >= 3 and pairs / letters > 0.05:
         return True
     latin1 = sum(1 for ch in sample if "\u00c0" <= ch <= "\u00ff")
@@ -184,13 +211,8 @@ def looks_like_mojibake(text: str) -> bool:
 def clean_text(text: str) -> str:
     """Drop control and format characters that have no place in stored text.
 
-    Line breaks become ``\\n`` (CR LF and lone CR included); keeps ``\\t``; keeps ZWNJ/ZWJ (U+200C/D), which Persian and Urdu words
-    need; drops the rest of category Cc/Cf (NUL, bidi overrides, BOMs), which a hostile
-    page can use to smuggle content past a reader.
+    Line breaks become ``\\n`` (CR LF and lone CR included); keeps ``\\t``; keeps ZWNJ/ZWJ
+    (U+200C/D), which Persian and Urdu words need; drops the rest of category Cc/Cf (NUL,
+    bidi overrides, BOMs), which a hostile page can use to smuggle content past a reader.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        ch
-        for ch in text
-        if ch in "\n\t\u200c\u200d" or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))

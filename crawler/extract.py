@@ -4,9 +4,9 @@ What goes into the body is decided in this order, because the failure that matte
 is a "most read" sidebar full of trigger words (كوريا الشمالية، روسيا، قوات) leaking into a
 story about something else:
 
-1. remove page furniture by tag (``nav``, ``aside``, ``footer``, ``form``, scripts, ...),
-   by class/id (``sidebar``, ``most-read``, ``related``, ``comments``, ``share``, ...) and
-   by heading (a block headed «الأكثر قراءة», «اقرأ أيضا», «مواضيع ذات صلة», ...);
+1. remove page furniture (:mod:`crawler.furniture`) by tag (``nav``, ``aside``,
+   ``footer``, ...), by class/id (``sidebar``, ``most-read``, ``related``, ``comments``,
+   ...) and by heading (a block headed «الأكثر قراءة», «اقرأ أيضا», «مواضيع ذات صلة»);
 2. pick the body container: ``itemprop=articleBody``, then ``<article>``, then a
    class/id such as ``article-body``/``entry-content``, then the block with the most
    paragraph text;
@@ -28,6 +28,15 @@ from lxml import etree, html
 
 from crawler.dates import find_arabic_date, parse_date
 from crawler.encoding import arabic_ratio, clean_text
+from crawler.furniture import (
+    BODY_CLASS,
+    FURNITURE_HEADING,
+    attr_words,
+    drop,
+    remove_furniture,
+    short_text,
+    text_of,
+)
 from crawler.textstory import (
     BOILERPLATE_LINE,
     headline_from,
@@ -38,57 +47,17 @@ from crawler.textstory import (
 
 TITLE_MAX = 300
 
-_DROP_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "nav",
-    "aside",
-    "footer",
-    "form",
-    "iframe",
-    "svg",
-    "button",
-    "select",
-    "textarea",
-    "input",
-    "figcaption",
-    "object",
-    "embed",
-)
-# Class/id words that mark furniture. Matched on word parts, so "article-sidebar" and
-# "mostRead" hit but "readable" does not.
-_FURNITURE = re.compile(
-    r"(?:^|[\s_-])(?:side-?bar|most-?(?:read|viewed|popular)|popular|trending|related|"
-    r"read-?more|more-?news|recommended|comments?|share|sharing|social|newsletter|"
-    r"subscribe|breadcrumbs?|menu|navbar|nav|footer|site-?header|masthead|widget|"
-    r"advert\w*|ads?|sponsor\w*|promo\w*|tags?|tag-?list|author-?bio|cookie\w*|"
-    r"modal|popup|ticker|breaking-?bar)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-# Headings that introduce furniture blocks on Arabic news sites.
-_FURNITURE_HEADING = re.compile(
-    r"^\s*(?:الأكثر|الاكثر)\s+(?:قراءة|قراءه|مشاهدة|مشاهده|تداولا|تداولاً|شعبية)"
-    r"|^\s*(?:اقرأ|إقرأ|اقرا)\s+(?:أيضا|أيضاً|ايضا|المزيد)"
-    r"|^\s*(?:مواضيع|أخبار|اخبار|مقالات|قصص)\s+(?:ذات صلة|متعلقة|مشابهة)"
-    r"|^\s*(?:شاهد|طالع)\s+(?:أيضا|أيضاً|ايضا)"
-    r"|^\s*(?:المزيد من|آخر الأخبار|اخر الاخبار|أخبار متعلقة|التعليقات|تابعونا)"
-    r"|^\s*(?:most\s+(?:read|viewed|popular)|related|read\s+more|trending)",
-    re.IGNORECASE,
-)
-_BODY_CLASS = re.compile(
-    r"article[-_]?(?:body|content|text)|story[-_]?(?:body|content|text)|entry[-_]?content|"
-    r"post[-_]?(?:body|content)|news[-_]?(?:body|content|text)|content[-_]?body|"
-    r"main[-_]?text|(?:^|\s)text(?:$|\s)",
-    re.IGNORECASE,
-)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|»|·)\s+")
 _TAG = re.compile(r"<[^>]{0,200}>")
 _WS = re.compile(r"\s+")
 _DATE_HINT = re.compile(r"date|time|publish|posted|\bmeta\b", re.IGNORECASE)
 _BYLINE_HINT = re.compile(r"byline|author|source|agency|credit", re.IGNORECASE)
+# Blocks inside the body container that carry metadata or captions, not article text.
+_NOT_TEXT = re.compile(
+    r"date|time|byline|author|caption|credit|photo|image|meta|breadcrumb|label|kicker",
+    re.IGNORECASE,
+)
+_DATE_ONLY = 60  # a block this short that holds a date is the dateline of the page
 
 _PARSER = html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
@@ -120,83 +89,15 @@ def clean_title(text: str | None) -> str:
     return text
 
 
-def _text(el: etree._Element) -> str:
-    return _WS.sub(" ", el.text_content()).strip()
-
-
-def _attr_words(el: etree._Element) -> str:
-    value = f"{el.get('class', '')} {el.get('id', '')}"
-    return _CAMEL.sub("-", value)
-
-
-def _is_furniture(el: etree._Element) -> bool:
-    words = _attr_words(el)
-    if not words.strip() or not _FURNITURE.search(words):
-        return False
-    # Never throw away the article container for a class like "article has-comments".
-    return not (el.get("itemprop") == "articleBody" or _BODY_CLASS.search(words))
-
-
-def _drop(el: etree._Element) -> None:
-    parent = el.getparent()
-    if parent is not None:
-        el.drop_tree()
-
-
-def _link_density(el: etree._Element) -> float:
-    total = len(_text(el))
-    if not total:
-        return 0.0
-    linked = sum(len(_text(a)) for a in el.iter("a"))
-    return linked / total
-
-
-def _remove_furniture(root: etree._Element) -> None:
-    for el in list(root.iter(*_DROP_TAGS)):
-        _drop(el)
-    for el in list(root.iter()):
-        if isinstance(el.tag, str) and el.tag not in ("html", "body") and _is_furniture(el):
-            _drop(el)
-    for heading in list(root.iter("h2", "h3", "h4", "h5", "h6", "strong", "span", "div")):
-        if heading.getparent() is None or len(_text(heading)) > 40:
-            continue
-        if not _FURNITURE_HEADING.search(_text(heading)):
-            continue
-        _drop_headed_block(heading)
-
-
-def _drop_headed_block(heading: etree._Element) -> None:
-    """Drop a furniture heading with the list that follows it, or its whole box."""
-    parent = heading.getparent()
-    # The heading's box, when the box is only this heading plus links: drop the box.
-    if parent is not None and parent.tag not in ("body", "article", "main", "html"):
-        if parent.get("itemprop") != "articleBody" and _link_density_without(parent, heading):
-            _drop(parent)
-            return
-    sibling = heading.getnext()
-    while sibling is not None and (
-        sibling.tag in ("ul", "ol", "dl") or _link_density(sibling) > 0.5
-    ):
-        following = sibling.getnext()
-        _drop(sibling)
-        sibling = following
-    _drop(heading)
-
-
-def _link_density_without(box: etree._Element, heading: etree._Element) -> bool:
-    heading_len = len(_text(heading))
-    total = len(_text(box)) - heading_len
-    if total <= 0:
-        return True
-    linked = sum(len(_text(a)) for a in box.iter("a"))
-    return linked / total > 0.5 or (box.tag in ("section", "div") and bool(box.find(".//li")))
-
-
 def _paragraphs_of(container: etree._Element) -> list[str]:
-    blocks = [el for el in container.iter("p", "h2", "h3", "blockquote", "li") if _text(el)]
+    """The text blocks of the body container, minus link lists and boilerplate lines."""
     # Nested blocks (<blockquote><p>) would be counted twice; keep the innermost.
-    blocks = [el for el in blocks if not any(True for _ in el.iter("p") if _ is not el)]
-    if not blocks:
+    blocks = [
+        el
+        for el in container.iter("p", "h2", "h3", "blockquote", "li")
+        if el.tag == "p" or el.find(".//p") is None
+    ]
+    if not any(text_of(el) for el in blocks):
         # Sites that separate paragraphs with <br> only.
         for br in container.iter("br"):
             br.tail = "\n" + (br.tail or "")
@@ -204,31 +105,48 @@ def _paragraphs_of(container: etree._Element) -> list[str]:
         return [p for p in (_WS.sub(" ", line).strip() for line in raw.split("\n")) if p]
     paragraphs = []
     for el in blocks:
-        if el.tag == "li" and el.getparent() is not None and _link_density(el) > 0.3:
+        text = text_of(el)
+        if not text:
             continue
-        if _link_density(el) > 0.5:
+        linked = sum(len(text_of(a)) for a in el.iter("a")) / len(text)
+        # List items are headline lists more often than article text: a stricter bar.
+        if linked > (0.3 if el.tag == "li" else 0.5):
             continue
-        text = _text(el)
-        if BOILERPLATE_LINE.match(text) or _FURNITURE_HEADING.match(text) and len(text) < 40:
+        if BOILERPLATE_LINE.match(text) or (FURNITURE_HEADING.match(text) and len(text) < 40):
+            continue
+        if _NOT_TEXT.search(attr_words(el)) or (
+            len(text) <= _DATE_ONLY and find_arabic_date(text) is not None
+        ):
             continue
         paragraphs.append(text)
     return paragraphs
 
 
 def _body_container(root: etree._Element) -> etree._Element | None:
-    for xpath in ('//*[@itemprop="articleBody"]', "//article"):
-        found = root.xpath(xpath)
-        if found:
-            return max(found, key=lambda el: len(_text(el)))
-    for el in root.iter():
-        if isinstance(el.tag, str) and _BODY_CLASS.search(_attr_words(el)) and _text(el):
-            return el
+    """The element holding the article text.
+
+    Marked-up containers win (``articleBody``, ``<article>``, an ``article-body``-like
+    class) unless they hold far less text than the densest paragraph block — which is
+    what a page whose ``<article>`` elements are teaser cards looks like.
+    """
     best: etree._Element | None = None
     best_score = 0
-    for el in root.iter("div", "section", "main", "td"):
-        score = sum(len(_text(p)) for p in el.findall("p"))
+    for el in root.iter("body", "div", "section", "main", "td", "article"):
+        score = sum(len(text_of(p)) for p in el.findall("p"))
         if score > best_score:
             best, best_score = el, score
+    groups = [
+        root.xpath('//*[@itemprop="articleBody"]'),
+        root.xpath("//article"),
+        [el for el in root.iter() if isinstance(el.tag, str) and BODY_CLASS.search(attr_words(el))],
+    ]
+    for group in groups:
+        if not group:
+            continue
+        largest = max(group, key=lambda el: len(text_of(el)))
+        size = len(text_of(largest))
+        if size and size >= 0.3 * best_score:
+            return largest
     return best
 
 
@@ -260,20 +178,39 @@ def _jsonld_objects(root: etree._Element) -> list[dict[str, object]]:
     return objects
 
 
+def _strip_site_name(title: str, site: str | None) -> str:
+    """«عنوان الخبر | وكالة الأخبار» → «عنوان الخبر» when the suffix is the site's name."""
+    if not site:
+        return title
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) > 1 and site.strip() in (parts[0].strip(), parts[-1].strip()):
+        kept = parts[1:] if parts[0].strip() == site.strip() else parts[:-1]
+        return " - ".join(kept)
+    return title
+
+
 def _title(root: etree._Element, jsonld: list[dict[str, object]]) -> str:
+    """og:title → the article's <h1> → a headline element → JSON-LD → <title>."""
+    site = _meta(root, "og:site_name", "application-name")
     og = _meta(root, "og:title", "twitter:title")
     if og:
-        return clean_title(og)
+        return clean_title(_strip_site_name(og, site))
     for h1 in root.iter("h1"):
-        if _text(h1):
-            return clean_title(_text(h1))
+        # A site logo is often an <h1> in the page header; it is not the headline.
+        if h1.xpath("ancestor::header|ancestor::nav") or "logo" in attr_words(h1).lower():
+            continue
+        if text_of(h1):
+            return clean_title(text_of(h1))
+    for el in root.xpath('//*[contains(@class, "headline") or contains(@itemprop, "headline")]'):
+        if el.tag != "meta" and 0 < len(text_of(el)) <= TITLE_MAX:
+            return clean_title(text_of(el))
     for obj in jsonld:
         headline = obj.get("headline")
         if isinstance(headline, str) and headline.strip():
             return clean_title(headline)
     title_el = root.find(".//title")
-    if title_el is not None and _text(title_el):
-        parts = _TITLE_SEPARATORS.split(_text(title_el))
+    if title_el is not None and text_of(title_el):
+        parts = _TITLE_SEPARATORS.split(text_of(title_el))
         return clean_title(max(parts, key=len))
     return ""
 
@@ -311,8 +248,8 @@ def _published(
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.tag == "time" or _DATE_HINT.search(_attr_words(el)):
-            found = find_arabic_date(_text(el)[:200])
+        if el.tag == "time" or _DATE_HINT.search(attr_words(el)):
+            found = find_arabic_date(short_text(el, 200)[:200])
             if found:
                 return found
     return None
@@ -328,8 +265,8 @@ def _byline_agency(root: etree._Element, jsonld: list[dict[str, object]]) -> str
                 if isinstance(name, str) and (found := normalise_agency(name)):
                     return found
     for el in root.iter():
-        if isinstance(el.tag, str) and _BYLINE_HINT.search(_attr_words(el)):
-            text = _text(el)
+        if isinstance(el.tag, str) and _BYLINE_HINT.search(attr_words(el)):
+            text = short_text(el, 80)
             if 0 < len(text) <= 80:
                 for token in re.split(r"[:|،,/]|\s[-–]\s", text):
                     found = normalise_agency(token.replace("المصدر", "").replace("بقلم", ""))
@@ -367,11 +304,14 @@ def extract_article(
         return Article(clean_title(title_hint), "", parse_date(published_hint), None, None, "und")
 
     jsonld = _jsonld_objects(root)
+    # Script and style text must not leak into the title or a byline.
+    for el in list(root.iter("script", "style", "noscript", "template")):
+        drop(el)
     title = _title(root, jsonld) or clean_title(title_hint)
     published = _published(root, jsonld, published_hint)
     byline = _byline_agency(root, jsonld)
 
-    _remove_furniture(root)
+    remove_furniture(root)
     container = _body_container(root)
     paragraphs = [clean_text(p) for p in _paragraphs_of(container)] if container is not None else []
     paragraphs = [p for p in paragraphs if p.strip()]
@@ -386,13 +326,16 @@ def extract_article(
         if signed:
             agency = signed
             paragraphs.pop()
-    if paragraphs:
-        found = split_dateline(paragraphs[0])
-        if found:
+    # The dateline opens the first paragraph, or the second when a standfirst (<h2>)
+    # comes first — there only in its unambiguous form, with a known agency.
+    for index, paragraph in enumerate(paragraphs[:2]):
+        found = split_dateline(paragraph)
+        if found and (index == 0 or normalise_agency(found.agency)):
             dateline = found.place
-            paragraphs[0] = found.rest
+            paragraphs[index] = found.rest
             if found.agency:
                 agency = agency or normalise_agency(found.agency) or found.agency
+            break
     agency = agency or byline
 
     body = "\n\n".join(paragraphs)

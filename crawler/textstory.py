@@ -95,10 +95,17 @@ _DATELINE = re.compile(
     r"(?:[(\[]\s*(?P<agency>[^()\[\]\n]{1,30}?)\s*[)\]]\s*)?"
     r"(?P<sep>[:：]|[–—-](?=\s))\s*"
 )
+# «قال المتحدث: ...» opens with a quote, not a place.
+_SPEECH_VERBS = frozenset(
+    "قال قالت وقال وقالت أعلن أعلنت وأعلن وأعلنت أكد أكدت وأكد وأكدت أضاف أضافت وأضاف "
+    "وأضافت ذكر ذكرت وذكر وذكرت أوضح أوضحت وأوضح وأوضحت تابع وتابع كتب كتبت وكتب".split()
+)
 _SIGN_OFF = re.compile(r"^\s*[(\[]?\s*(?P<agency>[^()\[\]\n]{1,30}?)\s*[)\]]?\s*\.?\s*$")
 _SENTENCE_END = re.compile(r"[.!؟?](?=\s|$)")
 
 TITLE_MAX = 140
+HEADLINE_MAX = 150
+_HEADLINE_END = re.compile(r"[.!؟?:،,؛;…»\")\]]\s*$")
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,8 @@ def split_dateline(paragraph: str) -> Dateline | None:
     # «موسكو - أكدت» is ambiguous, «موسكو (أ ف ب) - أكدت» is not.
     if match.group("sep") != ":" and not (agency and normalise_agency(agency)):
         return None
-    if len(place.split()) > 3:
+    words = place.split()
+    if len(words) > 3 or words[0] in _SPEECH_VERBS:
         return None
     rest = paragraph[match.end() :].strip()
     if not rest:
@@ -195,6 +203,22 @@ def headline_from(text: str, limit: int = TITLE_MAX) -> str:
     return (head[:space] if space > 0 else head).rstrip(" ،,؛;:-–") + "…"
 
 
+def _is_bare_dateline(line: str) -> bool:
+    found = split_dateline(f"{line} …")
+    return found is not None and found.rest == "…"
+
+
+def _looks_like_headline(line: str) -> bool:
+    """A short line of several words that does not end like a sentence or a dateline."""
+    return (
+        len(line) <= HEADLINE_MAX
+        and len(line.split()) >= 3
+        and not _HEADLINE_END.search(line)
+        and split_dateline(line) is None
+        and sign_off_agency(line) is None
+    )
+
+
 def _paragraphs(text: str) -> list[str]:
     # Seeds use either one paragraph per line or blank-line-separated paragraphs; a line
     # is a paragraph in both.
@@ -225,6 +249,15 @@ def parse_text_story(text: str) -> TextStory:
         break
     paragraphs = [p for p in _paragraphs("\n".join(lines)) if not BOILERPLATE_LINE.match(p)]
 
+    # A dateline alone on its line («سول – (رويترز):») opens the paragraph after it.
+    if len(paragraphs) >= 2 and _is_bare_dateline(paragraphs[0]):
+        paragraphs[0:2] = [f"{paragraphs[0]} {paragraphs[1]}"]
+    # The seeds carry no headline, but a text file that does starts with a short line
+    # that is not a sentence; use it rather than deriving one.
+    headline: str | None = None
+    if len(paragraphs) >= 2 and _looks_like_headline(paragraphs[0]):
+        headline = paragraphs.pop(0)
+
     agency_text: str | None = None
     agency: str | None = None
     if paragraphs:
@@ -244,5 +277,8 @@ def parse_text_story(text: str) -> TextStory:
         agency = normalise_agency(agency_text) or agency_text
 
     body = "\n\n".join(paragraphs)
-    title = headline_from(paragraphs[0]) if paragraphs else ""
+    if headline and body:
+        title = headline_from(headline)
+    else:
+        title = headline_from(paragraphs[0]) if paragraphs else ""
     return TextStory(title=title, body=body, published=published, agency=agency, dateline=dateline)
