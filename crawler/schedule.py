@@ -99,12 +99,12 @@ def run(config: Config) -> int:
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    state = {"config": config}
+    state = {"dispatcher": Dispatcher(app.sessions, config.channels)}
     dispatch_lock = threading.Lock()
 
     def deliver() -> None:
         with dispatch_lock:
-            summary = Dispatcher(app.sessions, state["config"].channels).deliver_due()
+            summary = state["dispatcher"].deliver_due()
         if summary.delivered or summary.failed or summary.retrying:
             log.info(
                 "delivery: %d delivered, %d to retry, %d failed",
@@ -137,12 +137,15 @@ def run(config: Config) -> int:
         except ConfigError as exc:
             log.error("reload refused, keeping the running config: %s", exc)
             return
-        state["config"] = fresh
+        with dispatch_lock:
+            state["dispatcher"].close()
+            state["dispatcher"] = Dispatcher(app.sessions, fresh.channels)
         schedule_sources(fresh)
         print(f"wirewatch: reloaded {config.path}", file=sys.stderr, flush=True)
 
     def stop(*_: Any) -> None:
         print("wirewatch: stopping after the running crawls…", file=sys.stderr, flush=True)
+        state["dispatcher"].stop()
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     def heartbeat() -> None:
@@ -172,7 +175,7 @@ def run(config: Config) -> int:
         flush=True,
     )
     scheduler.start()
-    deliver()
+    state["dispatcher"].close()
     return 0
 
 
