@@ -260,6 +260,8 @@ def validation_error(doc: YamlDoc, exc: ValidationError) -> ConfigError:
     """The first pydantic error as ``file:line: key: problem``."""
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not isinstance(p, str) or p in _keys_at(doc, err["loc"]))
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc = (*loc, "type")  # point at the `type:` line, not the entry's first line
     name = ".".join(str(p) for p in err["loc"]) or "top level"
     return doc.error(loc, f"{name}: {_problem(err)}")
 

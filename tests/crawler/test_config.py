@@ -39,7 +39,7 @@ def test_env_variables_are_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize(
     ("text", "line", "problem"),
     [
-        ("sources:\n  - name: a\n    type: ftp\n    url: x\n", 2, "sources.0"),
+        ("sources:\n  - name: a\n    type: ftp\n    url: x\n", 3, "unknown type 'ftp'"),
         (
             "sources:\n  - name: a\n    type: feed\n    urll: x\n    url: y\n",
             4,
