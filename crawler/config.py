@@ -141,11 +141,11 @@ def read_yaml(path: str | Path, *, expand_env: bool = False) -> YamlDoc:
         data = None if node is None else reader.build(node, (), loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        where = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         if "could not determine a constructor" in problem:
             problem = f"tag {exc.problem.split('tag ')[-1]} is not allowed"
-        raise ConfigError(path, line, problem) from None
+        raise ConfigError(path, where, problem) from None
     except yaml.YAMLError as exc:
         raise ConfigError(path, None, f"invalid YAML: {exc}") from None
     finally:
