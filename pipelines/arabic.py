@@ -1,9 +1,19 @@
-"""Arabic text normalisation: pure functions, no I/O.
+"""Arabic text normalisation and clitic-aware word candidates: pure functions, no I/O.
 
 ``fold`` maps every spelling variant that should compare equal to one form:
 harakat and tatweel removed, bidi and zero-width marks removed, alef/hamza forms → ا,
 ى → ي, ة → ه, Persian letters → Arabic, Arabic-Indic and Persian digits → ASCII,
 Latin lower-cased.  ``words`` splits folded text into word tokens.
+
+The rest serves the watch-rule matcher.  There is deliberately no stemmer on either side
+(Snowball, ISRI and Tashaphyne all break on والقوات, بوتين → وتين, الشمالية → شمل = شامل):
+a document word is expanded into a handful of *candidates* by removing one combination of
+proclitics from a closed list and one combination of suffixes from a closed list, never
+leaving fewer than ``MIN_STEM`` letters; a term matches when its folded form is one of those
+candidates.  «وبجنودها» → {وبجنودها, بجنودها, جنودها, جنود, ...}; «قواعد» never yields «قوات».
+
+``gfold`` additionally merges the g-class letters (غ ج ق ك گ) for aliases marked as foreign
+names (بيونغ = بيونج); it must never be applied to native words (جندي ≠ كندي).
 """
 
 from __future__ import annotations
@@ -38,6 +48,10 @@ _LETTERS = str.maketrans(
     }
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+_MARKS = re.compile(f"{_INVISIBLE.pattern}|{_HARAKAT.pattern}")
+# str.translate with a non-ASCII table costs ~0.8 ms per 5 KB; a chain of str.replace over
+# the letters actually present does the same one-to-one mapping ~50x faster.
+_REPLACEMENTS = tuple((chr(k), v) for k, v in _LETTERS.items())
 
 
 def fold(text: str) -> str:
@@ -45,13 +59,176 @@ def fold(text: str) -> str:
 
     Marks are removed before NFKC so that an isolated haraka never splits a word.
     """
-    text = _INVISIBLE.sub("", text)
-    text = _HARAKAT.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _HARAKAT.sub("", text)
-    return text.translate(_LETTERS).lower()
+    text = _MARKS.sub("", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = _HARAKAT.sub("", unicodedata.normalize("NFKC", text))
+    for old, new in _REPLACEMENTS:
+        if old in text:
+            text = text.replace(old, new)
+    return text.lower()
 
 
 def words(text: str) -> list[str]:
     """Word tokens of already folded text (underscores are not words)."""
     return [w for w in _WORD.findall(text) if w != "_" * len(w)]
+
+
+# --- raw words (before folding; pipelines.rules_doc keeps their places) -------------------
+
+# A raw word: word characters plus the marks that ``fold`` deletes, so that «وَالجُنُودُ» or a
+# word with a zero-width joiner inside stays one token before folding.
+RAW_WORD = re.compile(
+    "[\\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
+    "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c\u00ad]+"
+)
+
+
+# --- clitics and suffixes ---------------------------------------------------------------------
+
+MIN_STEM = 3  # letters left after removing clitics/suffixes; «الي» never yields «ي»
+
+_CONJ = ("", "و", "ف")
+_PREP = ("", "ب", "ك", "ل")
+_ART = ("", "ال")
+
+
+def _proclitics() -> tuple[str, ...]:
+    found: set[str] = set()
+    for conj in _CONJ:
+        for prep in _PREP:
+            for art in _ART:
+                # ل + ال is written لل: «للقوات»
+                combo = conj + ("لل" if prep == "ل" and art else prep + art)
+                if combo:
+                    found.add(combo)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+PROCLITICS: tuple[str, ...] = _proclitics()
+"""Closed list of folded proclitic combinations: و ف ب ك ل ال لل وال فال بال وبال وللل..."""
+
+# Folded (ة → ه): ون/ين sound plurals, ان dual, ات feminine plural, ه/يه feminine and nisba
+# feminine, ي nisba, يين/يون/يات nisba plurals, ا accusative tanween (جنودا).
+INFLECTIONS: tuple[str, ...] = (
+    "يين",
+    "يون",
+    "يات",
+    "يان",
+    "ين",
+    "ون",
+    "ان",
+    "ات",
+    "يه",
+    "ه",
+    "ي",
+    "ا",
+)
+# Attached pronouns: جنوده جنودها جنودهم جنودهما جنودهن جنودك جنودكم جنودنا جنودي.
+PRONOUNS: tuple[str, ...] = ("هما", "كما", "هم", "هن", "ها", "كم", "كن", "نا", "ه", "ك", "ي")
+LATIN_SUFFIXES: tuple[str, ...] = ("es", "s")
+
+
+def _is_arabic(word: str) -> bool:
+    return "\u0600" <= word[0] <= "\u06ff"
+
+
+def strip_proclitics(word: str, *, article_only: bool = False) -> list[str]:
+    """``word`` and every form left after removing one proclitic combination.
+
+    «وبالقوات» → [وبالقوات, قوات, القوات, بالقوات]; with ``article_only`` only ال/لل go
+    (for the second word of a phrase: «كوريا الشمالية», not «كوريا والشمالية»).
+    """
+    out = [word]
+    if not word or not _is_arabic(word):
+        return out
+    for pre in PROCLITICS:
+        if article_only and pre not in ("ال", "لل"):
+            continue
+        if word.startswith(pre) and len(word) - len(pre) >= MIN_STEM - 1:
+            rest = word[len(pre) :]
+            if pre.endswith("لل"):  # «للقوات» is ل + القوات
+                out.append("ال" + rest)
+            out.append(rest)
+    return out
+
+
+def _strip_suffixes(stem: str, out: set[str]) -> None:
+    for pron in ("", *PRONOUNS):
+        if pron and not stem.endswith(pron):
+            continue
+        base = stem[: len(stem) - len(pron)]
+        for infl in ("", *INFLECTIONS):
+            if not pron and not infl:
+                continue
+            if infl and not base.endswith(infl):
+                continue
+            root = base[: len(base) - len(infl)]
+            if len(root) < MIN_STEM - (1 if infl in ("ات", "يات") else 0):
+                continue
+            if len(root) >= MIN_STEM:
+                out.add(root)
+            # ة becomes ت before a suffix (قوته, قوتان) and goes before ات (قوات ← قوة)
+            if root.endswith("ت") and len(root) >= MIN_STEM:
+                out.add(root[:-1] + "ه")
+            if infl in ("ات", "يات"):
+                out.add(root + ("ه" if infl == "ات" else "يه"))
+
+
+def candidates(word: str, *, article_only: bool = False) -> frozenset[str]:
+    """Every form a term may take to match the folded document word ``word``.
+
+    Proclitics (``strip_proclitics``) then at most one pronoun and one inflection suffix;
+    nothing shorter than ``MIN_STEM`` letters.  Latin words lose a plural -s/-es.
+
+    >>> sorted(candidates("وجنودها"))
+    ['جنود', 'جنوده', 'جنودها', 'وجنود', 'وجنوده', 'وجنودها']
+    """
+    out: set[str] = set()
+    if not word:
+        return frozenset()
+    if not _is_arabic(word):
+        out.add(word)
+        for suf in LATIN_SUFFIXES:
+            if word.endswith(suf) and len(word) - len(suf) >= MIN_STEM:
+                out.add(word[: -len(suf)])
+        return frozenset(out)
+    for form in strip_proclitics(word, article_only=article_only):
+        out.add(form)
+        _strip_suffixes(form, out)
+    return frozenset(out)
+
+
+_GCLASS = str.maketrans({"غ": "ج", "ق": "ج", "ك": "ج", "گ": "ج"})
+
+
+def gfold(folded: str) -> str:
+    """Merge the g-class letters of already folded text, for foreign names only.
+
+    «بيونغ» and «بيونج» both become «بيونج»; «كيم» becomes «جيم».
+    """
+    return folded.translate(_GCLASS)
+
+
+def term_words(term: str) -> list[str]:
+    """The folded words of a watchlist term, each without a leading article.
+
+    «القوات الروسية» → [قوات, روسيه]; words of two letters keep their article.
+    """
+    out = []
+    for word in words(fold(term)):
+        if word.startswith("ال") and len(word) - 2 >= MIN_STEM and _is_arabic(word):
+            word = word[2:]
+        out.append(word)
+    return out
+
+
+def foreign_key(name: str) -> str:
+    """The index key of a transliterated name: folded, g-folded, glued, no leading article.
+
+    «بيونغ يانغ», «بيونج يانج» and «بيونغيانغ» all give «بيونجيانج»; «غينيا الاستوائية» keeps
+    its inner article («جينياالاستوائيه») because the document's words are glued as written.
+    """
+    found = words(fold(name))
+    if found and found[0].startswith("ال") and len(found[0]) - 2 >= MIN_STEM:
+        found[0] = found[0][2:]
+    return gfold("".join(found))

@@ -1,0 +1,714 @@
+"""Generate ``pipelines/data/concepts.yaml`` (run by hand; the output is committed).
+
+    python pipelines/data/build_concepts.py
+
+Countries and territories come from CLDR through Babel (Arabic and English names); a
+nisba demonym is derived from single-word Arabic names (روسيا → روسي, مصر → مصري,
+السعودية → سعودي); the hand-written tables below add official long forms, demonyms of
+multi-word names, capitals used as metonyms, leaders, organisations and the
+security/politics vocabulary with its broken plurals.  Babel is a build-time tool only.
+
+Precision first: a country name that is also a common word is left out in its bare form
+(مالي "financial", بنين "boys", سيول "floods", عمان = Amman), and names of other things that
+contain a country name are listed so that the longest-name rule can block them
+(ريال مدريد is not Spain, روسيا البيضاء is Belarus, أمريكا اللاتينية is not the USA).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale
+
+OUT = Path(__file__).with_name("concepts.yaml")
+
+NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+# Arabic-speaking and neighbouring countries whose names are native words: never g-folded.
+NATIVE = set(
+    [
+        "AE",
+        "BH",
+        "DZ",
+        "EG",
+        "IQ",
+        "JO",
+        "KW",
+        "LB",
+        "LY",
+        "MA",
+        "MR",
+        "OM",
+        "PS",
+        "QA",
+        "SA",
+        "SD",
+        "SO",
+        "SY",
+        "TN",
+        "YE",
+        "KM",
+        "DJ",
+        "IR",
+        "TR",
+        "IL",
+        "EH",
+        "SS",
+    ]
+)
+# Bare names that are also common Arabic words: only their safe aliases are used.
+AMBIGUOUS = {"ML": "مالي", "BJ": "بنين", "OM": "عمان", "JE": "جيرسي"}
+
+# code: (extra English lookup names, extra literal aliases, extra foreign aliases, not:)
+EXTRA: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
+    "KP": (
+        ["DPRK", "North Korean"],
+        [
+            "كوري شمالي",
+            "جمهورية كوريا الشعبية الديمقراطية",
+            "كوريا الديمقراطية",
+            "كوريا الشعبية",
+            "North Korean",
+            "DPRK",
+            "Pyongyang",
+            "Kim Jong Un",
+            "Democratic People's Republic of Korea",
+        ],
+        ["بيونغ يانغ", "كيم جونغ أون", "كيم جونغ اون"],
+        [],
+    ),
+    "KR": (
+        ["South Korean", "Republic of Korea", "ROK"],
+        ["كوري جنوبي", "جمهورية كوريا", "سول", "South Korean", "Seoul", "Republic of Korea"],
+        [],
+        [],
+    ),
+    "RU": (
+        ["Russian", "Russian Federation"],
+        [
+            "روسي",
+            "روس",
+            "الاتحاد الروسي",
+            "روسيا الاتحادية",
+            "موسكو",
+            "الكرملين",
+            "بوتين",
+            "لافروف",
+            "Russian",
+            "Russians",
+            "Moscow",
+            "Kremlin",
+            "Putin",
+            "Russian Federation",
+        ],
+        ["فلاديمير بوتين"],
+        ["دينامو موسكو", "سبارتاك موسكو", "لوكوموتيف موسكو", "سسكا موسكو"],
+    ),
+    "UA": (
+        ["Ukrainian"],
+        ["كييف", "زيلينسكي", "زيلنسكي", "Ukrainian", "Kyiv", "Kiev", "Zelensky", "Zelenskiy"],
+        [],
+        [],
+    ),
+    "US": (
+        ["USA", "US", "America", "American", "United States of America"],
+        [
+            "أمريكا",
+            "أميركا",
+            "أمريكي",
+            "أميركي",
+            "الولايات المتحدة الأمريكية",
+            "الولايات المتحدة الأميركية",
+            "واشنطن",
+            "البيت الأبيض",
+            "البنتاغون",
+            "البنتاجون",
+            "ترامب",
+            "بايدن",
+            "American",
+            "Americans",
+            "Washington",
+            "White House",
+            "Pentagon",
+            "U.S.",
+            "USA",
+        ],
+        [],
+        [],
+    ),
+    "GB": (
+        ["UK", "Britain", "Great Britain", "British"],
+        ["بريطانيا", "بريطاني", "المملكة المتحدة", "لندن", "British", "Britain", "London"],
+        [],
+        [],
+    ),
+    "CN": (
+        ["Chinese", "People's Republic of China"],
+        ["صيني", "بكين", "جمهورية الصين الشعبية", "Chinese", "Beijing"],
+        ["شي جين بينغ"],
+        [],
+    ),
+    "IR": (
+        ["Iranian", "Persia"],
+        ["طهران", "خامنئي", "الجمهورية الإسلامية الإيرانية", "Iranian", "Tehran"],
+        [],
+        [],
+    ),
+    "IL": (
+        ["Israeli"],
+        ["تل أبيب", "نتنياهو", "Israeli", "Israelis", "Tel Aviv", "Netanyahu"],
+        [],
+        [],
+    ),
+    "PS": (
+        ["Palestine", "Palestinian"],
+        [
+            "فلسطين",
+            "دولة فلسطين",
+            "فلسطيني",
+            "السلطة الفلسطينية",
+            "Palestine",
+            "Palestinian",
+            "Palestinians",
+        ],
+        [],
+        [],
+    ),
+    "TR": (
+        ["Turkey", "Turkish"],
+        ["تركي", "أتراك", "أنقرة", "أردوغان", "Turkey", "Turkish", "Ankara", "Erdogan"],
+        [],
+        ["تركي الفيصل", "الأمير تركي", "تركي آل الشيخ"],  # a Saudi first name
+    ),
+    "SY": (["Syrian"], ["سورية", "سوري", "دمشق", "Syrian", "Damascus"], [], []),
+    "IQ": (["Iraqi"], ["عراقي", "بغداد", "Iraqi", "Baghdad"], [], []),
+    "EG": (["Egyptian"], ["مصري", "القاهرة", "Egyptian", "Cairo"], [], []),
+    "SA": (
+        ["Saudi", "Saudi Arabia"],
+        ["السعودية", "سعودي", "الرياض", "Saudi", "Riyadh"],
+        [],
+        [],
+    ),
+    "AE": (
+        ["UAE", "Emirati"],
+        ["الإمارات", "إماراتي", "أبوظبي", "أبو ظبي", "UAE", "Emirati", "Abu Dhabi"],
+        [],
+        [],
+    ),
+    "QA": (
+        ["Qatari"],
+        ["قطري", "الدوحة", "Qatari", "Doha"],
+        [],
+        ["نصف قطر", "قطر الدائرة"],  # قطر is also a diameter
+    ),
+    "KW": (["Kuwaiti"], ["كويتي"], [], []),
+    "BH": (["Bahraini"], ["بحريني", "المنامة", "Bahraini", "Manama"], [], []),
+    "OM": (["Omani"], ["سلطنة عمان", "مسقط", "عماني", "Omani", "Muscat"], [], []),
+    "YE": (
+        ["Yemeni"],
+        ["يمني", "صنعاء", "Yemeni", "Sanaa"],
+        [],
+        ["اليد اليمنى", "الضفة اليمنى", "الجهة اليمنى", "القدم اليمنى"],
+    ),
+    "JO": (["Jordanian"], ["أردني", "Jordanian"], [], []),
+    "LB": (["Lebanese"], ["لبناني", "بيروت", "Lebanese", "Beirut"], [], []),
+    "LY": (["Libyan"], ["ليبي", "Libyan"], [], []),
+    "SD": (["Sudanese"], ["سوداني", "الخرطوم", "Sudanese", "Khartoum"], [], []),
+    "SS": (["South Sudanese"], ["جنوب السودان", "جوبا"], [], []),
+    "DZ": (["Algerian"], ["جزائري", "Algerian", "Algiers"], [], []),
+    "MA": (["Moroccan"], ["مغربي", "الرباط", "Moroccan", "Rabat"], [], []),
+    "TN": (["Tunisian"], ["تونسي", "Tunisian", "Tunis"], [], []),
+    "AF": (["Afghan"], ["أفغاني", "كابول", "Afghan", "Kabul"], [], []),
+    "PK": (["Pakistani"], ["باكستاني", "إسلام آباد", "Pakistani", "Islamabad"], [], []),
+    "IN": (["Indian"], ["هندي", "نيودلهي", "نيو دلهي", "Indian", "New Delhi"], [], []),
+    "JP": (["Japanese"], ["ياباني", "طوكيو", "Japanese", "Tokyo"], [], []),
+    "DE": (["German"], ["ألماني", "برلين", "German", "Berlin"], [], []),
+    "FR": (
+        ["French"],
+        ["فرنسي", "باريس", "الإليزيه", "ماكرون", "French", "Paris"],
+        [],
+        ["باريس سان جيرمان"],
+    ),
+    "IT": (["Italian"], ["إيطالي", "روما", "Italian", "Rome"], [], []),
+    "ES": (
+        ["Spanish"],
+        ["إسباني", "مدريد", "Spanish", "Madrid"],
+        [],
+        ["ريال مدريد", "أتلتيكو مدريد", "Real Madrid", "Atletico Madrid"],
+    ),
+    "GR": (["Greek"], ["يوناني", "أثينا", "Greek", "Athens"], [], []),
+    "PL": (["Polish"], ["بولندي", "وارسو", "Polish", "Warsaw"], [], []),
+    "HU": (["Hungarian"], ["المجر", "مجري", "بودابست", "Hungarian", "Budapest"], [], []),
+    "CZ": (
+        ["Czech Republic", "Czech"],
+        ["جمهورية التشيك", "تشيكي", "براغ", "Czech", "Prague"],
+        [],
+        [],
+    ),
+    "DK": (["Danish"], ["الدنمارك", "دنماركي", "كوبنهاغن", "Danish", "Copenhagen"], [], []),
+    "SE": (["Swedish"], ["سويدي", "ستوكهولم", "Swedish", "Stockholm"], [], []),
+    "NO": (["Norwegian"], ["نرويجي", "أوسلو", "Norwegian", "Oslo"], [], []),
+    "FI": (["Finnish"], ["فنلندي", "هلسنكي", "Finnish", "Helsinki"], [], []),
+    "AT": (["Austrian"], ["نمساوي", "فيينا", "Austrian", "Vienna"], [], []),
+    "NL": (["Dutch", "Netherlands"], ["هولندي", "أمستردام", "Dutch"], [], []),
+    "IE": (["Irish"], ["أيرلندي", "إيرلندا", "دبلن", "Irish", "Dublin"], [], []),
+    "BY": (["Belarusian"], ["بيلاروسيا", "روسيا البيضاء", "مينسك", "Belarusian", "Minsk"], [], []),
+    "GE": (["Georgian"], ["تبليسي", "Tbilisi"], [], ["ولاية جورجيا"]),
+    "AZ": (["Azerbaijani"], ["أذربيجاني", "باكو", "Baku"], [], []),
+    "AM": (["Armenian"], ["أرميني", "يريفان", "Yerevan"], [], []),
+    "RS": (["Serbian"], ["صربي", "بلغراد", "Belgrade"], [], []),
+    "CA": (["Canadian"], ["كندي", "أوتاوا", "Canadian", "Ottawa"], [], []),
+    "AU": (["Australian"], ["أسترالي", "كانبيرا", "Australian", "Canberra"], [], []),
+    "BR": (["Brazilian"], ["برازيلي", "برازيليا", "Brazilian"], [], []),
+    "MX": (["Mexican"], ["مكسيكي", "Mexican"], [], []),
+    "VE": (["Venezuelan"], ["فنزويلي", "كاراكاس", "Venezuelan", "Caracas"], [], []),
+    "CU": (["Cuban"], ["كوبي", "هافانا", "Cuban", "Havana"], [], []),
+    "TW": (["Taiwanese"], ["تايواني", "تايبيه", "Taiwanese", "Taipei"], [], []),
+    "VN": (["Vietnamese"], ["فيتنامي", "هانوي", "Vietnamese", "Hanoi"], [], []),
+    "ID": (["Indonesian"], ["إندونيسي", "جاكرتا", "Indonesian", "Jakarta"], [], []),
+    "ZA": (
+        ["South African"],
+        ["جنوب إفريقيا", "جنوب أفريقي", "جنوب إفريقي", "بريتوريا", "South African", "Pretoria"],
+        [],
+        [],
+    ),
+    "NG": (["Nigerian"], ["نيجيري", "أبوجا", "Nigerian", "Abuja"], [], []),
+    "ET": (["Ethiopian"], ["إثيوبي", "أديس أبابا", "Ethiopian", "Addis Ababa"], [], []),
+    "KE": (["Kenyan"], ["كيني", "نيروبي", "Kenyan", "Nairobi"], [], []),
+    "SO": (["Somali"], ["صومالي", "مقديشو", "Somali", "Mogadishu"], [], []),
+    "MM": (["Burma", "Burmese"], ["ميانمار", "بورما", "Myanmar", "Burma"], [], []),
+    "CD": (
+        ["DRC", "Democratic Republic of the Congo", "Congo - Kinshasa"],
+        [
+            "الكونغو الديمقراطية",
+            "جمهورية الكونغو الديمقراطية",
+            "الكونغو",
+            "كينشاسا",
+            "DRC",
+            "Kinshasa",
+        ],
+        ["الكونغو الديمقراطية", "جمهورية الكونغو الديمقراطية", "الكونغو", "كينشاسا"],
+        [],
+    ),
+    "CG": (
+        ["Congo-Brazzaville", "Congo - Brazzaville"],
+        ["جمهورية الكونغو", "برازافيل", "Brazzaville"],
+        ["جمهورية الكونغو", "برازافيل"],
+        [],
+    ),
+    "CI": (["Ivory Coast", "Cote d'Ivoire"], ["كوت ديفوار", "Ivory Coast"], [], []),
+    "ML": (["Malian"], ["جمهورية مالي", "دولة مالي", "باماكو", "Malian", "Bamako"], [], []),
+    "BJ": (["Beninese"], ["جمهورية بنين", "دولة بنين", "بورتو نوفو", "Benin"], [], []),
+    "TD": (["Chadian"], ["تشادي", "نجامينا", "انجامينا", "Chadian", "N'Djamena"], [], []),
+    "NE": (["Nigerien"], ["نيامي", "Niamey"], [], []),
+    "MR": (["Mauritanian"], ["موريتاني", "نواكشوط", "Nouakchott"], [], []),
+    "HK": (["Hong Kong"], ["هونغ كونغ", "هونج كونج", "Hong Kong"], ["هونغ كونغ"], []),
+    "MO": (["Macau", "Macao"], ["ماكاو", "Macau", "Macao"], [], []),
+    "VA": (["Vatican", "Holy See"], ["الفاتيكان", "الكرسي الرسولي", "Vatican"], [], []),
+    "MK": (["Macedonia"], ["مقدونيا الشمالية", "سكوبيي"], [], []),
+    "BA": (
+        ["Bosnia", "Bosnia and Herzegovina"],
+        ["البوسنة", "البوسنة والهرسك", "سراييفو", "Bosnia", "Sarajevo"],
+        [],
+        [],
+    ),
+    "EH": (["Western Sahara"], ["الصحراء الغربية"], [], []),
+    "XK": (["Kosovar"], ["كوسوفو", "بريشتينا", "Pristina"], [], []),
+}
+# Regions, organisations and other names: concepts of their own, and blockers for the
+# longest-name rule.
+OTHER: list[dict[str, Any]] = [
+    {
+        "name": "Latin America",
+        "kind": "region",
+        "literal": ["أمريكا اللاتينية", "أميركا اللاتينية", "Latin America"],
+    },
+    {
+        "name": "South America",
+        "kind": "region",
+        "literal": ["أمريكا الجنوبية", "أميركا الجنوبية", "South America"],
+    },
+    {
+        "name": "North America",
+        "kind": "region",
+        "literal": ["أمريكا الشمالية", "أميركا الشمالية", "North America"],
+    },
+    {
+        "name": "Central America",
+        "kind": "region",
+        "literal": ["أمريكا الوسطى", "أميركا الوسطى", "Central America"],
+    },
+    {
+        "name": "Korean Peninsula",
+        "kind": "region",
+        "literal": ["شبه الجزيرة الكورية", "Korean Peninsula"],
+    },
+    {
+        "name": "Northern Ireland",
+        "kind": "region",
+        "literal": ["أيرلندا الشمالية", "إيرلندا الشمالية", "Northern Ireland"],
+    },
+    {"name": "Indochina", "kind": "region", "literal": ["الهند الصينية", "Indochina"]},
+    {
+        "name": "Maghreb",
+        "kind": "region",
+        "literal": ["المغرب العربي", "دول المغرب العربي", "Maghreb"],
+    },
+    {"name": "Middle East", "kind": "region", "literal": ["الشرق الأوسط", "Middle East"]},
+    {
+        "name": "Gaza",
+        "kind": "region",
+        "also": ["Gaza Strip"],
+        "literal": ["غزة", "قطاع غزة", "Gaza"],
+    },
+    {"name": "West Bank", "kind": "region", "literal": ["الضفة الغربية", "West Bank"]},
+    {"name": "Crimea", "kind": "region", "literal": ["القرم", "شبه جزيرة القرم", "Crimea"]},
+    {"name": "Kursk", "kind": "region", "literal": ["كورسك", "Kursk"]},
+    {"name": "Donbas", "kind": "region", "literal": ["دونباس", "Donbas", "Donbass"]},
+    {
+        "name": "European Union",
+        "kind": "entity",
+        "also": ["EU"],
+        "literal": ["الاتحاد الأوروبي", "European Union", "EU"],
+    },
+    {
+        "name": "United Nations",
+        "kind": "entity",
+        "also": ["UN"],
+        "literal": ["الأمم المتحدة", "مجلس الأمن الدولي", "United Nations", "UN"],
+    },
+    {
+        "name": "NATO",
+        "kind": "entity",
+        "also": ["North Atlantic Treaty Organization"],
+        "literal": ["الناتو", "حلف شمال الأطلسي", "حلف الأطلسي", "NATO"],
+    },
+    {
+        "name": "IAEA",
+        "kind": "entity",
+        "also": ["International Atomic Energy Agency"],
+        "literal": ["الوكالة الدولية للطاقة الذرية", "IAEA"],
+    },
+    {"name": "Hamas", "kind": "entity", "literal": ["حماس", "حركة حماس", "Hamas"]},
+    {"name": "Hezbollah", "kind": "entity", "literal": ["حزب الله", "Hezbollah", "Hizbollah"]},
+    {
+        "name": "Houthis",
+        "kind": "entity",
+        "also": ["Houthi", "Ansar Allah"],
+        "literal": ["الحوثي", "الحوثيين", "حوثيين", "حوثيون", "أنصار الله", "Houthi", "Houthis"],
+    },
+    {
+        "name": "Islamic State",
+        "kind": "entity",
+        "also": ["ISIS", "ISIL", "Daesh"],
+        "literal": [
+            "داعش",
+            "تنظيم الدولة الإسلامية",
+            "الدولة الإسلامية في العراق والشام",
+            "ISIS",
+            "ISIL",
+            "Daesh",
+            "Islamic State",
+        ],
+    },
+    {"name": "Taliban", "kind": "entity", "literal": ["طالبان", "حركة طالبان", "Taliban"]},
+    {"name": "Real Madrid", "kind": "entity", "literal": ["ريال مدريد", "Real Madrid"]},
+    {
+        "name": "Paris Saint-Germain",
+        "kind": "entity",
+        "also": ["PSG"],
+        "literal": ["باريس سان جيرمان", "Paris Saint-Germain", "PSG"],
+    },
+]
+# Core security and politics vocabulary: singulars, broken plurals, synonyms, English.
+TOPICS: list[dict[str, Any]] = [
+    {
+        "name": "troops",
+        "also": ["soldiers", "forces", "soldier"],
+        "literal": [
+            "قوات",
+            "جنود",
+            "جندي",
+            "جندية",
+            "مجند",
+            "مجندة",
+            "عساكر",
+            "عسكريين",
+            "عسكريون",
+            "مقاتلين",
+            "مقاتلون",
+            "قوة عسكرية",
+            "troops",
+            "troop",
+            "soldier",
+            "soldiers",
+            "forces",
+        ],
+    },
+    {
+        "name": "army",
+        "also": ["military"],
+        "literal": ["جيش", "جيوش", "army", "armies", "military"],
+    },
+    {
+        "name": "missile",
+        "also": ["missiles", "rocket", "rockets"],
+        "literal": ["صاروخ", "صواريخ", "صاروخي", "قذيفة صاروخية", "missile", "rocket", "ICBM"],
+        "not": ["ارتفاع صاروخي", "صعود صاروخي", "قفزة صاروخية"],  # prices "rocketing"
+    },
+    {
+        "name": "nuclear",
+        "also": ["atomic"],
+        "literal": ["نووي", "ذري", "ذرية", "nuclear", "atomic"],
+    },
+    {
+        "name": "sanctions",
+        "also": ["sanction", "embargo"],
+        "literal": [
+            "عقوبات",
+            "عقوبات اقتصادية",
+            "حظر تصدير",
+            "حظر الأسلحة",
+            "sanctions",
+            "sanctioned",
+            "embargo",
+        ],
+        "not": ["قانون العقوبات", "عقوبات بالسجن", "عقوبات السجن"],
+    },
+    {
+        "name": "drone",
+        "also": ["drones", "UAV"],
+        "literal": [
+            "طائرة مسيرة",
+            "طائرات مسيرة",
+            "مسيرات",
+            "طائرة بدون طيار",
+            "طائرات بدون طيار",
+            "طائرة من دون طيار",
+            "طائرات من دون طيار",
+            "درون",
+            "drone",
+            "UAV",
+        ],
+        # مسيرات are also marches
+        "not": ["مسيرات احتجاجية", "مسيرات سلمية", "مسيرات حاشدة", "مسيرات شعبية", "مسيرات العودة"],
+    },
+    {
+        "name": "attack",
+        "also": ["attacks", "assault"],
+        "literal": ["هجوم", "هجمات", "هجمة", "اعتداء", "اعتداءات", "attack", "assault"],
+        "not": ["خط الهجوم"],  # football
+    },
+    {
+        "name": "airstrike",
+        "also": ["air strike", "airstrikes", "air raid"],
+        "literal": ["غارة", "غارات", "غارة جوية", "قصف جوي", "airstrike", "air strike", "air raid"],
+    },
+    {
+        "name": "shelling",
+        "also": ["bombardment"],
+        "literal": ["قصف", "قصف مدفعي", "shelling", "bombardment"],
+    },
+    {
+        "name": "ceasefire",
+        "also": ["truce", "cease-fire"],
+        "literal": [
+            "وقف إطلاق النار",
+            "وقف لإطلاق النار",
+            "وقف إطلاق نار",
+            "هدنة",
+            "هدن",
+            "ceasefire",
+            "cease-fire",
+            "truce",
+        ],
+    },
+    {"name": "weapons", "also": ["weapon", "arms"], "literal": ["سلاح", "أسلحة", "weapon", "arms"]},
+    {
+        "name": "ammunition",
+        "also": ["munitions", "shells"],
+        "literal": ["ذخيرة", "ذخائر", "ammunition", "munitions"],
+    },
+    {
+        "name": "war",
+        "literal": ["حرب", "حروب", "war", "wars"],
+        "not": ["حرب تجارية", "حرب الأسعار", "حرب أسعار", "trade war"],
+    },
+    {
+        "name": "explosion",
+        "also": ["blast", "bombing"],
+        "literal": ["انفجار", "انفجارات", "تفجير", "تفجيرات", "explosion", "blast", "bombing"],
+    },
+    {
+        "name": "killed",
+        "also": ["dead", "casualties", "deaths"],
+        "literal": ["قتيل", "قتلى", "مقتل", "killed", "dead", "casualties"],
+    },
+    {
+        "name": "terrorism",
+        "also": ["terrorist", "terror"],
+        "literal": ["إرهاب", "إرهابي", "terrorism", "terrorist"],
+    },
+    {"name": "coup", "also": ["coup d'etat"], "literal": ["انقلاب", "انقلاب عسكري", "coup"]},
+    {
+        "name": "election",
+        "also": ["elections", "vote"],
+        "literal": ["انتخابات", "انتخاب", "اقتراع", "election"],
+    },
+    {
+        "name": "protest",
+        "also": ["protests", "demonstration"],
+        "literal": [
+            "احتجاج",
+            "احتجاجات",
+            "تظاهرة",
+            "تظاهرات",
+            "مظاهرة",
+            "مظاهرات",
+            "متظاهر",
+            "protest",
+            "protesters",
+            "demonstration",
+        ],
+    },
+    {
+        "name": "negotiations",
+        "also": ["talks"],
+        "literal": ["مفاوضات", "محادثات", "negotiations", "talks"],
+    },
+    {"name": "hostages", "also": ["hostage"], "literal": ["رهينة", "رهائن", "محتجزين", "hostage"]},
+    {
+        "name": "refugees",
+        "also": ["refugee", "displaced"],
+        "literal": ["لاجئ", "لاجئين", "لاجئون", "نازح", "نازحين", "نازحون", "refugee", "displaced"],
+    },
+    {"name": "invasion", "literal": ["غزو", "اجتياح", "invasion"]},
+    {
+        "name": "arrest",
+        "also": ["arrests", "detained"],
+        "literal": ["اعتقال", "اعتقالات", "توقيف", "arrest", "arrested", "detained"],
+    },
+    {
+        "name": "military exercise",
+        "also": ["drills", "exercises", "manoeuvres"],
+        "literal": [
+            "مناورات",
+            "مناورة",
+            "تدريبات عسكرية",
+            "تدريب عسكري",
+            "military exercise",
+            "drills",
+        ],
+    },
+    {
+        "name": "treaty",
+        "also": ["agreement", "pact"],
+        "literal": ["معاهدة", "معاهدات", "اتفاقية", "اتفاقيات", "اتفاق", "treaty", "pact"],
+    },
+    {"name": "alliance", "literal": ["تحالف", "تحالفات", "حلف", "أحلاف", "alliance"]},
+]
+
+_PAREN = re.compile(r"\s*\(([^)]*)\)")
+
+
+def demonym(name: str) -> str | None:
+    """The nisba of a one-word country name: روسيا → روسي, كندا → كندي, السعودية → سعودي."""
+    if " " in name or "-" in name:
+        return None
+    base = name[2:] if name.startswith("ال") else name
+    if len(base) < 3:
+        return None
+    if base.endswith("يا"):
+        return base[:-1]
+    if base.endswith("ا"):
+        return base[:-1] + "ي"
+    if base.endswith("ية"):
+        return base[:-1]
+    if base.endswith("ة"):
+        return base[:-1] + "ي"
+    if base.endswith("ي"):
+        return None
+    return base + "ي"
+
+
+def country(code: str, ar: str, en: str) -> dict[str, Any]:
+    names = [n.strip() for n in _PAREN.sub(lambda m: " | " + m.group(1), ar).split("|")]
+    names = [n for n in names if n and " - " not in n and "منطقة" not in n]
+    also, extra, foreign_extra, exclude = EXTRA.get(code, ([], [], [], []))
+    if code in AMBIGUOUS:  # CLDR writes عُمان with a damma: compare without harakat
+        names = [n for n in names if re.sub("[\u064b-\u0652]", "", n) != AMBIGUOUS[code]]
+    literal: list[str] = []
+    foreign: list[str] = []
+    for n in names:
+        if code not in NATIVE and re.search("[غجقگ]", n):
+            foreign.append(n)
+        else:
+            literal.append(n)
+        d = demonym(n)
+        if (
+            d
+            and code not in AMBIGUOUS
+            and not any(" " not in x and x.endswith(d) for x in literal[:-1])
+        ):
+            literal.append(d)
+            if code not in NATIVE and "غ" in d:
+                literal.append(d.replace("غ", "ج"))  # أوغندي / أوجندي (Egyptian spelling)
+    literal += [*extra, en]
+    foreign += foreign_extra
+    out: dict[str, Any] = {"name": en, "kind": "country"}
+    also = [a for a in also if a != en]
+    if also:
+        out["also"] = also
+    out["literal"] = list(dict.fromkeys(literal))
+    if foreign:
+        out["foreign"] = list(dict.fromkeys(foreign))
+    if exclude:
+        out["not"] = exclude
+    return out
+
+
+def build() -> list[dict[str, Any]]:
+    ar = Locale("ar").territories
+    en = Locale("en").territories
+    names = {
+        "TR": "Turkey",
+        "CZ": "Czechia",
+        "PS": "Palestine",
+        "HK": "Hong Kong",
+        "MO": "Macao",
+        "MM": "Myanmar",
+        "CD": "DR Congo",
+        "CG": "Republic of the Congo",
+        "BA": "Bosnia and Herzegovina",
+    }
+    concepts = []
+    for code in sorted(ar):
+        if not code.isalpha() or code in NOT_COUNTRIES or code not in en:
+            continue
+        concepts.append(country(code, ar[code], names.get(code, en[code])))
+    for item in OTHER:
+        concepts.append(item)
+    for item in TOPICS:
+        concepts.append({"kind": "topic", **item})
+    return concepts
+
+
+def render() -> str:
+    """The text of concepts.yaml."""
+    header = (
+        "# Generated by pipelines/data/build_concepts.py from CLDR (Babel) and the tables in\n"
+        "# that script. Edit the script, not this file. Format: pipelines/lexicon.py.\n"
+    )
+    body = yaml.safe_dump({"concepts": build()}, allow_unicode=True, sort_keys=False, width=100)
+    return header + body
+
+
+def main() -> None:
+    OUT.write_text(render(), encoding="utf-8")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

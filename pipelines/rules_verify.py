@@ -1,0 +1,173 @@
+"""Deciding one candidate rule on a story's term hits, and writing its evidence.
+
+``RuleSet`` (``pipelines.rules_match``) calls ``verify`` only for the rules anchored on a
+term that was hit; ``verify`` applies ``fields``, ``none``, ``scope``, ``near``,
+``min_any`` and ``threshold`` and turns the hits it used into ``Evidence``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from crawler.items import Evidence, RuleMatch
+from pipelines.rules_doc import Document, Span
+from pipelines.rules_model import Entry, Hit, Rule
+
+_MAX_FORMS = 5
+_MAX_SENTENCES = 3
+_MAX_EVIDENCE_HITS = 12
+
+
+def verify(
+    rule: Rule,
+    ids: tuple[list[int], list[int], list[int]],
+    hits: dict[int, list[Hit]],
+    doc: Document,
+) -> RuleMatch | None:
+    """Decide one rule on the term hits of ``doc``; the ``RuleMatch`` or ``None``.
+
+    ``none`` excludes the story when any of its terms occurs in the searched fields.
+    ``scope``/``near`` constrain where the ``all`` and ``any`` terms occur together.
+    """
+    all_ids, any_ids, none_ids = ids
+    if rule.simple:  # the common case, kept short: presence anywhere decides
+        for t in none_ids:
+            if t in hits:
+                return None
+        score = _counts(rule, all_ids, any_ids, hits)
+        if score is None:
+            return None
+        return RuleMatch(
+            rule=rule.name,
+            notify=list(rule.notify) if rule.notify is not None else None,
+            evidence=[
+                _evidence(entry, tid, hits[tid], doc, whole=True)
+                for entry, tid in zip((*rule.all, *rule.any), (*all_ids, *any_ids), strict=True)
+                if tid in hits
+            ],
+            score=score,
+        )
+    local: dict[int, list[Hit]] = {}
+    for t in (*all_ids, *any_ids, *none_ids):
+        if t in hits:
+            kept = doc.in_fields(hits[t], rule.fields)
+            if kept:
+                local[t] = kept
+    if any(t not in local for t in all_ids) or any(t in local for t in none_ids):
+        return None
+    chosen = _satisfied(rule, all_ids, any_ids, local, doc)
+    if chosen is None:
+        return None
+    used, score = chosen
+    evidence = [
+        _evidence(entry, tid, used[tid], doc)
+        for entry, tid in zip((*rule.all, *rule.any), (*all_ids, *any_ids), strict=True)
+        if tid in used
+    ]
+    return RuleMatch(
+        rule=rule.name,
+        notify=list(rule.notify) if rule.notify is not None else None,
+        evidence=evidence,
+        score=score,
+    )
+
+
+def _counts(
+    rule: Rule, all_ids: list[int], any_ids: list[int], hits: dict[int, list[Hit]]
+) -> float | None:
+    """The score when all/any/min_any/threshold hold on ``hits``, else ``None``."""
+    # Plain loops: this runs for every candidate rule of every story.
+    score = 0.0
+    for entry, t in zip(rule.all, all_ids, strict=True):
+        if t not in hits:
+            return None
+        score += entry.weight
+    found = 0
+    for entry, t in zip(rule.any, any_ids, strict=True):
+        if t in hits:
+            found += 1
+            score += entry.weight
+    if found < rule.min_any:
+        return None
+    if rule.threshold is not None and score < rule.threshold:
+        return None
+    return score
+
+
+def _satisfied(
+    rule: Rule,
+    all_ids: list[int],
+    any_ids: list[int],
+    hits: dict[int, list[Hit]],
+    doc: Document,
+) -> tuple[dict[int, list[Hit]], float] | None:
+    relevant = {t: hits[t] for t in (*all_ids, *any_ids) if t in hits}
+    if rule.scope == "story" and rule.near is None:
+        score = _counts(rule, all_ids, any_ids, relevant)
+        return None if score is None else (relevant, score)
+    units: dict[int, dict[int, list[Hit]]] = defaultdict(lambda: defaultdict(list))
+    for tid, spans in relevant.items():
+        for span in spans:
+            units[doc.unit(span[0], rule.scope)][tid].append(span)
+    for unit in sorted(units):
+        local = units[unit]
+        score = _counts(rule, all_ids, any_ids, local)
+        if score is None:
+            continue
+        if rule.near is not None:
+            window = _near(all_ids, local, rule.near, doc)
+            if window is None:
+                continue
+            local = {t: ([window[t]] if t in window else h) for t, h in local.items()}
+        return dict(local), score
+    return None
+
+
+def _near(
+    all_ids: list[int], hits: dict[int, list[Hit]], near: int, doc: Document
+) -> dict[int, Hit] | None:
+    """One hit per ``all`` term, all in one field, with at most ``near`` other words
+    between them; ``None`` when there is no such window."""
+    need = set(all_ids)
+    events = sorted((span, tid) for tid in need for span in hits.get(tid, ()))
+    latest: dict[int, Hit] = {}
+    for span, tid in events:
+        latest[tid] = span
+        if len(latest) < len(need):
+            continue
+        spans = list(latest.values())
+        lo = min(s for s, _ in spans)
+        hi = max(e for _, e in spans)
+        covered = len({i for s, e in spans for i in range(s, e)})
+        if hi - lo - covered <= near and doc.same_field(lo, hi - 1):
+            return dict(latest)
+    return None
+
+
+def _evidence(
+    entry: Entry, tid: int, spans: list[Hit], doc: Document, *, whole: bool = False
+) -> Evidence:
+    # Many rules share a term: its forms and marked sentences are worked out once per story
+    # (``whole``: ``spans`` are all the term's hits, as for every rule without scope/near).
+    shown = spans[:_MAX_EVIDENCE_HITS]  # enough for the forms and sentences kept
+    key: tuple[object, ...] = (tid,) if whole else (tid, tuple(shown))
+    found = doc.memo.get(key)
+    if found is None:
+        forms: list[str] = []
+        by_sentence: dict[int, list[Span]] = defaultdict(list)
+        for start, end in shown:
+            span = doc.span(start, end)
+            if span.text not in forms:
+                forms.append(span.text)
+            by_sentence[span.sentence].append(span)
+        # the title often repeats the lede: show each marked sentence once
+        sentences = list(
+            dict.fromkeys(doc.marked(s, marks) for s, marks in sorted(by_sentence.items()))
+        )
+        found = doc.memo[key] = (forms[:_MAX_FORMS], sentences[:_MAX_SENTENCES])
+    return Evidence(
+        clause=entry.clause,
+        term=entry.term.label,
+        forms=list(found[0]),
+        sentences=list(found[1]),
+    )

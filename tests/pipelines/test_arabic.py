@@ -1,0 +1,209 @@
+"""Arabic normalisation, clitic candidates and tokenisation: tables of forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.arabic import (
+    PROCLITICS,
+    candidates,
+    fold,
+    foreign_key,
+    gfold,
+    strip_proclitics,
+    term_words,
+    words,
+)
+from pipelines.rules_doc import Document
+
+FOLD = [
+    ("harakat", "وَالجُنُودُ", "والجنود"),
+    ("tanween", "جُنوداً", "جنودا"),
+    ("tatweel", "كـوريـا", "كوريا"),
+    ("alef-hamza", "أإآٱ", "اااا"),
+    ("alef-maqsura", "مستشفى", "مستشفي"),
+    ("taa-marbuta", "الشمالية", "الشماليه"),
+    ("hamza-seats", "مسؤول رئيس", "مسوول رييس"),
+    ("arabic-indic-digits", "٢٠٢٤", "2024"),
+    ("persian-digits", "۲۰۲۴", "2024"),
+    ("persian-letters", "گ پ چ ژ ڤ ی ک", "ك ب ج ز ف ي ك"),
+    ("latin-case", "North KOREA", "north korea"),
+    ("zero-width", "رو\u200cسيا", "روسيا"),
+    ("bidi-marks", "\u200fروسيا\u200e", "روسيا"),
+    ("isolated-haraka", "كوريا \u064e الشمالية", "كوريا  الشماليه"),
+    ("ligature-lam-alef", "\ufefb", "لا"),
+    ("shadda-with-harakat", "وقّعت", "وقعت"),
+]
+
+
+@pytest.mark.parametrize(("raw", "folded"), [c[1:] for c in FOLD], ids=[c[0] for c in FOLD])
+def test_fold(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_words_of_folded_text() -> None:
+    assert words(fold("قال: «الجنودُ» (أ ف ب)، بي-52")) == [
+        "قال",
+        "الجنود",
+        "ا",
+        "ف",
+        "ب",
+        "بي",
+        "52",
+    ]
+
+
+MATCHES = [
+    # (document word, term that must be among its candidates)
+    ("وروسيا", "روسيا"),
+    ("لروسيا", "روسيا"),
+    ("بروسيا", "روسيا"),
+    ("والروسي", "روسي"),
+    ("للقوات", "قوات"),
+    ("وللقوات", "قوات"),
+    ("فبالقوات", "قوات"),
+    ("جنودها", "جنود"),
+    ("جنودهم", "جنود"),
+    ("وجنودنا", "جنود"),
+    ("جنودا", "جنود"),
+    ("قواتها", "قوات"),
+    ("قواتها", "قوه"),  # قوة → قوات → قواتها
+    ("ترسانتها", "ترسانه"),
+    ("الشمالية", "شمالي"),
+    ("الكوريين", "كوري"),
+    ("الكوريون", "كوري"),
+    ("كورية", "كوري"),
+    ("العسكريين", "عسكري"),
+    ("بذخيرة", "ذخيره"),
+    ("والمدفعية", "مدفعيه"),
+    ("missiles", "missile"),
+    ("forces", "force"),
+]
+
+
+@pytest.mark.parametrize(("word", "term"), MATCHES)
+def test_candidates_reach_the_term(word: str, term: str) -> None:
+    assert term in candidates(fold(word))
+
+
+LOOKALIKES = [
+    # (document word, term it must never match)
+    ("قواعد", "قوات"),
+    ("كورسيكا", "كورسك"),
+    ("الشمالية", "شامل"),
+    ("كندي", "جندي"),
+    ("مصرف", "مصر"),
+    ("الي", "ي"),
+    ("محاربة", "حرب"),
+    ("روسيا", "روس"),
+]
+
+
+@pytest.mark.parametrize(("word", "term"), LOOKALIKES)
+def test_candidates_never_reach_a_lookalike(word: str, term: str) -> None:
+    assert term not in candidates(fold(word))
+
+
+def test_min_stem_keeps_short_words_whole() -> None:
+    # a proclitic may leave two letters (بيد → يد), a suffix never fewer than three
+    assert candidates("بكم") == frozenset({"بكم", "كم"})
+    assert candidates("بي") == frozenset({"بي"})
+    assert candidates("يده") == frozenset({"يده"})
+    assert all(len(c) >= 2 for c in candidates("والي"))
+
+
+def test_proclitics_are_a_closed_list() -> None:
+    assert {"و", "ف", "ب", "ك", "ل", "ال", "لل", "وال", "بال", "وبال", "فلل"} <= set(PROCLITICS)
+    assert "س" not in PROCLITICS
+    assert strip_proclitics("الشمالية", article_only=True) == ["الشمالية", "شمالية"]
+    assert "شمالية" not in strip_proclitics("والشمالية", article_only=True)
+
+
+GFOLD = [
+    ("بيونغ يانغ", "بيونج يانج"),
+    ("كيم جونغ أون", "كيم جونج أون"),
+    ("سيرغي", "سيرجي"),
+    ("أوغندا", "أوجندا"),
+    ("قيرغيزستان", "كيرجيزستان"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), GFOLD)
+def test_gfold_merges_transliterations(a: str, b: str) -> None:
+    assert gfold(fold(a)) == gfold(fold(b))
+
+
+def test_term_words_drop_the_article_but_keep_short_words() -> None:
+    assert term_words("القوات الروسية") == ["قوات", "روسيه"]
+    assert term_words("الله") == ["الله"]
+    assert term_words("حظر تصدير") == ["حظر", "تصدير"]
+    assert term_words("!!") == []
+
+
+def test_document_sentences_paragraphs_and_spans() -> None:
+    body = "قالت سول. إن كوريا الشمالية (بيونغ يانغ) أرسلت جنودًا!\nسطر ثان\n\nفقرة ثانية؟ نعم"
+    doc = Document.build("عنوان الخبر", body)
+    assert doc.tokens[:2] == ["عنوان", "الخبر"]
+    assert doc.field_of(0) == 0 and doc.field_of(2) == 1
+    texts = [doc.marked(s, []) for s in range(len(doc.sentences))]
+    assert texts == [
+        "عنوان الخبر",
+        "قالت سول.",
+        "إن كوريا الشمالية (بيونغ يانغ) أرسلت جنودًا!",
+        "سطر ثان",
+        "فقرة ثانية؟",
+        "نعم",
+    ]
+    paragraphs = [doc.sentences[s].paragraph for s in range(1, len(doc.sentences))]
+    assert paragraphs == [0, 0, 0, 1, 1]
+    i = doc.tokens.index("جنودا")
+    assert doc.span(i, i + 1).text == "جنودًا"
+    j = doc.tokens.index("بيونغ")
+    assert doc.span(j, j + 2).text == "بيونغ يانغ"
+
+
+def test_document_ligature_folds_into_several_tokens() -> None:
+    doc = Document.build("", "قال النبي ﷺ لهم")
+    assert doc.tokens == ["قال", "النبي", "صلي", "الله", "عليه", "وسلم", "لهم"]
+    assert doc.span(6, 7).text == "لهم"
+    assert doc.span(2, 6).text == "ﷺ"
+
+
+FOREIGN_KEYS = [
+    ("بيونغ يانغ", "بيونج يانج"),
+    ("بيونغ يانغ", "بيونغيانغ"),
+    ("كيم جونغ أون", "كيم جونج اون"),
+    ("الكونغو", "كونجو"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), FOREIGN_KEYS)
+def test_foreign_key_ignores_spelling_and_spacing(a: str, b: str) -> None:
+    assert foreign_key(a) == foreign_key(b)
+
+
+def test_foreign_key_keeps_native_distinctions_out_of_native_words() -> None:
+    # g-folding is for names marked foreign only: the plain candidates keep جندي and كندي apart
+    assert foreign_key("جندي") == foreign_key("كندي")
+    assert "جندي" not in candidates("كندي")
+
+
+def test_fold_equals_the_reference_definition() -> None:
+    # fold is tuned for speed (one regex pass, NFKC only when needed, str.replace chain);
+    # it must stay exactly: marks out, NFKC, marks out, letter table, lower case.
+    import random
+    import unicodedata
+
+    from pipelines import arabic
+
+    def reference(text: str) -> str:
+        text = arabic._HARAKAT.sub("", arabic._INVISIBLE.sub("", text))
+        text = arabic._HARAKAT.sub("", unicodedata.normalize("NFKC", text))
+        return text.translate(arabic._LETTERS).lower()
+
+    rnd = random.Random(7)
+    alphabet = [chr(c) for c in range(0x600, 0x700)] + list(
+        "abcXYZ \n٠١۲\ufefb\ufdfa\ufdf2\u200c\u200f\u0640\u064b\u064e\u0651\u0652"
+    )
+    samples = ["".join(rnd.choices(alphabet, k=rnd.randint(0, 12))) for _ in range(3000)]
+    assert [fold(s) for s in samples] == [reference(s) for s in samples]
