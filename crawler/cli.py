@@ -22,6 +22,16 @@ from crawler.db import DatabaseError
 log = logging.getLogger("wirewatch")
 
 
+class OneLineFormatter(logging.Formatter):
+    """Log records without their tracebacks: a source that is down is one line, not fifty
+    (``-v`` shows them)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.exc_info = record.exc_text = record.stack_info = None
+        return super().format(record)
+
+
 class UsageError(Exception):
     """A mistake on the command line; printed as one line."""
 
@@ -34,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Scrapy resets the root logger's level; the handler's level keeps its output quiet.
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)
+        if not args.verbose:
+            handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     try:
         return int(args.func(args) or 0)
     except (ConfigError, DatabaseError, UsageError) as exc:

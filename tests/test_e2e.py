@@ -335,3 +335,28 @@ def test_default_quick_start_alerts_once_per_seed(tmp_path: Path) -> None:
     second = wirewatch(config, "crawl")
     assert not [line for line in second.stdout.splitlines() if line.startswith(f"[{RULE}]")]
     assert "2 already seen" in second.stdout
+
+
+def test_a_failing_source_does_not_stop_the_others(site: LocalHTTPServer, tmp_path: Path) -> None:
+    base = site.url("").rstrip("/")
+    dead = free_port()  # nothing listens there
+    (tmp_path / "watchlist.yaml").write_text(
+        f'rules:\n  - name: {RULE}\n    all: ["North Korea", "Russia", "troops"]\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "wirewatch.yaml"
+    config.write_text(
+        "database: sqlite:///w.db\n"
+        "sources:\n"
+        f"  - name: down\n    type: feed\n    url: http://127.0.0.1:{dead}/feed.xml\n"
+        f"  - name: broken\n    type: sitemap\n    url: {base}/a/4.html\n"
+        f"  - name: wire\n    type: feed\n    url: {base}/feed.xml\n"
+        "watchlists: [watchlist.yaml]\nchannels:\n  terminal:\n    type: console\n",
+        encoding="utf-8",
+    )
+    done = wirewatch(config, "crawl")
+    summary = {line.split(":", 1)[0]: line for line in done.stdout.splitlines()}
+    assert "4 new stories" in summary["wire"]
+    assert "0 new stories" in summary["down"] and "0 errors" not in summary["down"]
+    assert "0 new stories" in summary["broken"]
+    assert len([line for line in done.stdout.splitlines() if line.startswith(f"[{RULE}]")]) == 2
