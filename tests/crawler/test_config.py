@@ -112,6 +112,4 @@ def test_embedded_default_without_local_config(
     repo = Path(__file__).resolve().parents[2]
     assert cfg.database == f"sqlite:///{tmp_path / 'wirewatch.db'}"
     assert cfg.sources[0].path == str(repo / "seeds" / "*.txt")
-    assert [Path(w).read_text() for w in cfg.watchlists] == [
-        (repo / "watchlist.yaml").read_text()
-    ]
+    assert [Path(w).read_text() for w in cfg.watchlists] == [(repo / "watchlist.yaml").read_text()]
