@@ -206,8 +206,14 @@ def cmd_stories(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         when = r.published.date().isoformat() if r.published else "----------"
-        copies = f"  [{r.cluster} ×{r.cluster_size}]" if r.cluster_size > 1 else ""
-        print(f"{when}  {r.agency or '-':<8} {r.title}{copies}\n            {r.url}")
+        print(f"{when}  {r.agency or '-':<8} {r.title}\n            {r.url}")
+        if r.cluster_size > 1:
+            seen = r.cluster_first_seen.strftime("%Y-%m-%d %H:%M") if r.cluster_first_seen else "?"
+            agencies = ", ".join(r.cluster_agencies) or "-"
+            print(
+                f"            cluster {r.cluster}: {r.cluster_size} copies since {seen} UTC "
+                f"({agencies})"
+            )
     print(f"{len(rows)} stories", file=sys.stderr)
     return 0
 

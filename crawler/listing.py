@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.models import Alert, Match, Story
+from crawler.models import Alert, Cluster, Match, Story
 
 
 @dataclass
@@ -23,6 +23,8 @@ class StoryListing:
     cluster_size: int
     fetched: datetime
     rules: list[str] = field(default_factory=list)
+    cluster_first_seen: datetime | None = None
+    cluster_agencies: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -33,6 +35,10 @@ class StoryListing:
             "source": self.source,
             "cluster": self.cluster,
             "cluster_size": self.cluster_size,
+            "cluster_first_seen": (
+                self.cluster_first_seen.isoformat() if self.cluster_first_seen else None
+            ),
+            "cluster_agencies": self.cluster_agencies,
             "fetched": self.fetched.isoformat(),
             "rules": self.rules,
         }
@@ -98,6 +104,21 @@ def list_stories(
             select(Match.story_id, Match.rule).where(Match.story_id.in_(ids))
         ):
             matched.setdefault(story_id, []).append(rule_name)
+        clusters = {story.cluster_id for story, _ in rows}
+        first_seen: dict[str, datetime] = {
+            cid: seen
+            for cid, seen in session.execute(
+                select(Cluster.id, Cluster.first_seen).where(Cluster.id.in_(clusters))
+            )
+        }
+        agencies: dict[str, set[str]] = {}
+        for cluster_id, agency in session.execute(
+            select(Story.cluster_id, Story.agency)
+            .where(Story.cluster_id.in_(clusters), Story.agency.is_not(None))
+            .distinct()
+        ):
+            if agency:
+                agencies.setdefault(cluster_id, set()).add(agency)
     return [
         StoryListing(
             url=s.url,
@@ -109,6 +130,8 @@ def list_stories(
             cluster_size=size,
             fetched=s.fetched_at,
             rules=sorted(matched.get(s.id, [])),
+            cluster_first_seen=first_seen.get(s.cluster_id),
+            cluster_agencies=sorted(agencies.get(s.cluster_id, ())),
         )
         for s, size in rows
     ]

@@ -104,6 +104,29 @@ def test_copies_share_a_cluster_and_alert_once(stages: Stages) -> None:
     assert stats.get_value("dedupe/near_duplicate") == 1
 
 
+def test_stories_listing_shows_clusters(stages: Stages) -> None:
+    from crawler.listing import list_stories
+
+    stages.feed(Story(url="http://w/1", source="t", title="", body=BODY, agency="AFP"))
+    stages.feed(
+        Story(url="http://w/2", source="t", title="", body=BODY + "\n\nاقرأ أيضا", agency="Reuters")
+    )
+    stages.feed(Story(url="http://w/3", source="t", title="", body=OTHER))
+    stages.store.close_spider()
+    listed = {s.url: s for s in list_stories(stages.store.app.sessions)}
+    assert listed["http://w/1"].cluster == listed["http://w/2"].cluster
+    assert listed["http://w/1"].cluster_size == 2
+    assert listed["http://w/1"].cluster_agencies == ["AFP", "Reuters"]
+    assert listed["http://w/1"].cluster_first_seen is not None
+    assert listed["http://w/3"].cluster_size == 1
+    assert listed["http://w/1"].rules == ["nk", "russia"]
+    assert listed["http://w/3"].rules == ["russia"]
+    assert [s.url for s in list_stories(stages.store.app.sessions, rule="nk")] == [
+        "http://w/2",
+        "http://w/1",
+    ]
+
+
 def test_a_url_is_stored_once(stages: Stages) -> None:
     stages.feed(story("http://w/1", OTHER))
     with pytest.raises(DropItem, match="already stored"):
