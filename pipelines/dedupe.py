@@ -57,6 +57,10 @@ MAX_VERIFY = 10
 # 0.15.  0.25 leaves a 2.2× margin below the copies and ~4 standard errors for a
 # same-size copy at the verification boundary.
 MIN_ESTIMATE = 0.25
+# An LSH band or anchor shared by more stories than this (per sorted run) is skipped, as
+# a search engine skips stop words: a copy shares several postings with its original
+# (≥ 3 bands and anchors on the labelled table), not just a popular one.
+MAX_BUCKET = 256
 # Fetched candidates whose tokens are kept: the copies of one story arrive close together.
 TOKEN_CACHE = 64
 # Stored stories decoded and posted together by ``load``.
@@ -167,12 +171,14 @@ class DedupeIndex:
         fetch: Fetch | None = None,
         max_verify: int = MAX_VERIFY,
         min_estimate: float = MIN_ESTIMATE,
+        max_bucket: int = MAX_BUCKET,
     ) -> None:
         self.window = window
         self._window_s = window.total_seconds()
         self._fetch = fetch
         self._max_verify = max_verify
         self._min_estimate = min_estimate
+        self._max_bucket = max_bucket
         self._postings = Postings()
         self._records = Records(keep_texts=fetch is None)
         # tokens of recently fetched candidates: the copies of one story arrive together
@@ -209,7 +215,11 @@ class DedupeIndex:
         rec = self._records
         sk = fp.decoded()
         exact = exact_code(fp.body_hash)
-        slots = self._postings.lookup(posting_keys(sk, exact))
+        # the exact-hash key comes first and is never capped: 600 identical copies are
+        # still copies
+        slots = self._postings.lookup(
+            posting_keys(sk, exact), max_bucket=self._max_bucket, uncapped=1
+        )
         if len(slots) == 0:
             return None
         slots = slots[rec.seen[slots] >= now_s - self._window_s]

@@ -283,19 +283,33 @@ class Postings:
         self._runs.append((keys[order], slots[order].astype(np.int32)))
         self._merge()
 
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Every slot posted under any of ``keys`` (int64; once per matching posting)."""
+    def lookup(
+        self, keys: np.ndarray, *, max_bucket: int | None = None, uncapped: int = 0
+    ) -> np.ndarray:
+        """Every slot posted under any of ``keys`` (int64; once per matching posting).
+
+        A key with more than ``max_bucket`` postings in one run is skipped there, except
+        the first ``uncapped`` keys: like a stop word, a bucket that large says nothing
+        about any one story, and reading it would make lookups grow with the index.
+        """
         found: list[int] = []
-        for key in keys.tolist():
+        for i, key in enumerate(keys.tolist()):
             bucket = self._buffer.get(key)
-            if bucket:
+            if bucket and (max_bucket is None or i < uncapped or len(bucket) <= max_bucket):
                 found.extend(bucket)
         chunks = [np.array(found, np.int64)]
         for run_keys, run_slots in self._runs:
             lo = np.searchsorted(run_keys, keys, "left")
             hi = np.searchsorted(run_keys, keys, "right")
-            for i in np.flatnonzero(hi > lo).tolist():
-                chunks.append(run_slots[lo[i] : hi[i]].astype(np.int64))
+            counts = hi - lo
+            if max_bucket is not None:
+                counts[uncapped:][counts[uncapped:] > max_bucket] = 0
+            total = int(counts.sum())
+            if total == 0:
+                continue
+            # all ranges gathered at once: position j of range i is lo[i] + j
+            starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+            chunks.append(run_slots[starts + np.arange(total)].astype(np.int64))
         return np.concatenate(chunks)
 
     def compact(self, remap: np.ndarray) -> None:

@@ -364,6 +364,17 @@ def test_postings_find_every_slot_across_buffer_runs_and_compaction() -> None:
     )
 
 
+@pytest.mark.parametrize("flush_at", [90, 100_000], ids=["runs", "buffer"])
+def test_postings_skip_stop_word_buckets_except_uncapped_keys(flush_at: int) -> None:
+    postings = Postings(flush_at=flush_at)
+    for slot in range(300):
+        postings.add(np.array([7, 8, 1000 + slot], np.uint64), slot)
+    keys = np.array([7, 8, 1005], np.uint64)
+    assert len(postings.lookup(keys)) == 601
+    found = postings.lookup(keys, max_bucket=10, uncapped=1).tolist()
+    assert len(found) == 301 and found.count(5) == 2  # key 7 whole, 8 skipped, 1005 kept
+
+
 def test_new_cluster_id_is_deterministic_and_short() -> None:
     cid = new_cluster_id("https://example.com/a")
     assert cid == new_cluster_id("https://example.com/a") != new_cluster_id("https://example.com/b")
