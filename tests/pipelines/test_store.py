@@ -127,6 +127,23 @@ def test_stories_listing_shows_clusters(stages: Stages) -> None:
     ]
 
 
+def test_a_restarted_process_dedupes_against_stored_stories(
+    stages: Stages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = stages.feed(story("http://w/1", BODY))
+    stages.store.close_spider()
+    # A new process: nothing registered, the index is rebuilt from the database.
+    monkeypatch.setattr(App, "_apps", {})
+    restarted = Stages(stages.crawler)
+    assert restarted.store.app is not stages.store.app
+    assert len(restarted.store.app.dedupe) == 1
+    copy = restarted.feed(story("http://w/2", BODY.replace("بيونغ يانغ", "بيونج يانج")))
+    restarted.store.close_spider()
+    assert copy.cluster == first.cluster
+    with restarted.store.app.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 3  # no new alert
+
+
 def test_a_url_is_stored_once(stages: Stages) -> None:
     stages.feed(story("http://w/1", OTHER))
     with pytest.raises(DropItem, match="already stored"):
