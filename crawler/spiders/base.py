@@ -429,3 +429,24 @@ class WirewatchSpider(scrapy.Spider):
             self.inc("extract/no_date")
         self.inc("extract/stories")
         yield story
+
+
+class UrlSourceSpider(WirewatchSpider):
+    """A source read from one URL (a feed or a sitemap): links are followed only on that
+    URL's host and the ``allow_hosts`` (a comma-separated string or a list)."""
+
+    url: str
+
+    def __init__(
+        self,
+        source: str | None = None,
+        url: str | None = None,
+        allow_hosts: str | list[str] | None = None,
+        encoding: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(source=source, encoding=encoding, **kwargs)
+        if not url:
+            raise ValueError(f"spider {self.name!r} needs a 'url' argument")
+        self.url = url
+        self.policy = HostPolicy.for_source(url, allow_hosts)

@@ -29,9 +29,8 @@ from crawler.dates import find_arabic_date, parse_date
 from crawler.spiders.base import (
     REDIRECT_CODES,
     ArticleHint,
-    HostPolicy,
     UnsafeXML,
-    WirewatchSpider,
+    UrlSourceSpider,
     child_text,
     localname,
     parse_xml,
@@ -107,24 +106,10 @@ def parse_feed(body: bytes, base_url: str, encoding: str | None = None) -> list[
     return entries
 
 
-class FeedSpider(WirewatchSpider):
+class FeedSpider(UrlSourceSpider):
     """Fetches one feed and follows its entries to the article pages."""
 
     name = "feed"
-
-    def __init__(
-        self,
-        source: str | None = None,
-        url: str | None = None,
-        allow_hosts: str | list[str] | None = None,
-        encoding: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(source=source, encoding=encoding, **kwargs)
-        if not url:
-            raise ValueError(f"spider {self.name!r} needs a 'url' argument")
-        self.url = url
-        self.policy = HostPolicy.for_source(url, allow_hosts)
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.make_request(self.url, self.parse_feed, article=False)

@@ -27,9 +27,8 @@ from crawler.dates import parse_date
 from crawler.spiders.base import (
     REDIRECT_CODES,
     ArticleHint,
-    HostPolicy,
     UnsafeXML,
-    WirewatchSpider,
+    UrlSourceSpider,
     child_text,
     localname,
     parse_xml,
@@ -83,24 +82,10 @@ def parse_sitemap(body: bytes, base_url: str, encoding: str | None = None) -> Si
     return SitemapDoc(sitemaps, urls)
 
 
-class SitemapSpider(WirewatchSpider):
+class SitemapSpider(UrlSourceSpider):
     """Fetches a sitemap (or index) and follows its URLs to the article pages."""
 
     name = "sitemap"
-
-    def __init__(
-        self,
-        source: str | None = None,
-        url: str | None = None,
-        allow_hosts: str | list[str] | None = None,
-        encoding: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(source=source, encoding=encoding, **kwargs)
-        if not url:
-            raise ValueError(f"spider {self.name!r} needs a 'url' argument")
-        self.url = url
-        self.policy = HostPolicy.for_source(url, allow_hosts)
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.make_request(self.url, self.parse_sitemap, article=False)
