@@ -18,6 +18,7 @@ names (بيونغ = بيونج); it must never be applied to native words (جن�
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -52,6 +53,9 @@ _MARKS = re.compile(f"{_INVISIBLE.pattern}|{_HARAKAT.pattern}")
 # str.translate with a non-ASCII table costs ~0.8 ms per 5 KB; a chain of str.replace over
 # the letters actually present does the same one-to-one mapping ~50x faster.
 _REPLACEMENTS = tuple((chr(k), v) for k, v in _LETTERS.items())
+# Marks ``fold`` deletes that str.isalnum counts as letters, and the two letters whose lower
+# case is not one character of the same class in every context.
+_LETTER_MARKS = ("\u0640", "\u06e5", "\u06e6", "\u0130", "\u03a3")
 
 
 def fold(text: str) -> str:
@@ -62,6 +66,27 @@ def fold(text: str) -> str:
     text = _MARKS.sub("", text)
     if not unicodedata.is_normalized("NFKC", text):
         text = _HARAKAT.sub("", unicodedata.normalize("NFKC", text))
+    for old, new in _REPLACEMENTS:
+        if old in text:
+            text = text.replace(old, new)
+    return text.lower()
+
+
+def fold_letters(text: str) -> str | None:
+    """``text`` with only the one-to-one part of ``fold`` applied (letter table, lower
+    case), when that is all ``fold`` would do besides deleting marks; else ``None``.
+
+    So an offset in the result is the same offset in ``text``, words are cut at the same
+    places, and a word of the result without marks is already folded; a word with marks
+    folds to ``fold(word)``.  ``None`` when ``text`` is not NFKC, holds a mark that counts
+    as a letter (tatweel ـ, ۥ, ۦ), or an İ or Σ (lower case changes length or depends on
+    the next word).  Wire copy nearly always qualifies.
+    """
+    if not unicodedata.is_normalized("NFKC", text):
+        return None
+    for c in _LETTER_MARKS:
+        if c in text:
+            return None
     for old, new in _REPLACEMENTS:
         if old in text:
             text = text.replace(old, new)
@@ -132,6 +157,16 @@ def _is_arabic(word: str) -> bool:
     return "\u0600" <= word[0] <= "\u06ff"
 
 
+_PROCLITIC_SET = frozenset(PROCLITICS)
+_ARTICLES = frozenset({"ال", "لل"})
+_LONGEST_PROCLITIC = max(map(len, PROCLITICS))
+_PRONOUN_SET = frozenset(PRONOUNS)
+_INFLECTION_SET = frozenset(INFLECTIONS)
+# suffix lengths to try, shortest first; 0 is "no suffix"
+_PRONOUN_LENGTHS = (0, *sorted({len(p) for p in PRONOUNS}))
+_INFLECTION_LENGTHS = (0, *sorted({len(i) for i in INFLECTIONS}))
+
+
 def strip_proclitics(word: str, *, article_only: bool = False) -> list[str]:
     """``word`` and every form left after removing one proclitic combination.
 
@@ -141,11 +176,12 @@ def strip_proclitics(word: str, *, article_only: bool = False) -> list[str]:
     out = [word]
     if not word or not _is_arabic(word):
         return out
-    for pre in PROCLITICS:
-        if article_only and pre not in ("ال", "لل"):
-            continue
-        if word.startswith(pre) and len(word) - len(pre) >= MIN_STEM - 1:
-            rest = word[len(pre) :]
+    allowed = _ARTICLES if article_only else _PROCLITIC_SET
+    # a word starts with at most one proclitic combination of each length: look them up
+    for k in range(min(_LONGEST_PROCLITIC, len(word) - MIN_STEM + 1), 0, -1):
+        pre = word[:k]
+        if pre in allowed:
+            rest = word[k:]
             if pre.endswith("لل"):  # «للقوات» is ل + القوات
                 out.append("ال" + rest)
             out.append(rest)
@@ -153,16 +189,23 @@ def strip_proclitics(word: str, *, article_only: bool = False) -> list[str]:
 
 
 def _strip_suffixes(stem: str, out: set[str]) -> None:
-    for pron in ("", *PRONOUNS):
-        if pron and not stem.endswith(pron):
+    # Suffixes are looked up by length (a word ends with at most one of each length).
+    size = len(stem)
+    for plen in _PRONOUN_LENGTHS:
+        if plen > size:
+            break
+        if plen and stem[size - plen :] not in _PRONOUN_SET:
             continue
-        base = stem[: len(stem) - len(pron)]
-        for infl in ("", *INFLECTIONS):
-            if not pron and not infl:
+        base = stem[: size - plen]
+        for ilen in _INFLECTION_LENGTHS:
+            if ilen > len(base):
+                break
+            if not plen and not ilen:
                 continue
-            if infl and not base.endswith(infl):
+            infl = base[len(base) - ilen :] if ilen else ""
+            if ilen and infl not in _INFLECTION_SET:
                 continue
-            root = base[: len(base) - len(infl)]
+            root = base[: len(base) - ilen]
             if len(root) < MIN_STEM - (1 if infl in ("ات", "يات") else 0):
                 continue
             if len(root) >= MIN_STEM:
@@ -207,6 +250,33 @@ def gfold(folded: str) -> str:
     «بيونغ» and «بيونج» both become «بيونج»; «كيم» becomes «جيم».
     """
     return folded.translate(_GCLASS)
+
+
+HAMZA_SEATS = "ؤئء"
+_MAX_SEATS = 2  # seats varied per term: 3 ** 2 spellings at most
+
+
+def hamza_variants(term: str) -> list[str]:
+    """``term`` and its spellings with each hamza seat inside a word (ؤ ئ ء) replaced by
+    the others, ``term`` first: «مسؤول» → [مسؤول, مسئول, مسءول].
+
+    Writers disagree on seats (Egyptian «مسئول», «شئون»; «تساءل»/«تسائل») and ``fold`` keeps
+    them apart (ؤ → و, ئ → ي, as the dedupe stage needs), so the matcher indexes a term
+    under each spelling instead.  A seat at the start of a word is never varied, and only
+    the first two seats of a term are.
+    """
+    if "ؤ" not in term and "ئ" not in term and "ء" not in term:
+        return [term]
+    spots = [i for i, c in enumerate(term) if c in HAMZA_SEATS and i and term[i - 1].isalnum()]
+    if not spots:
+        return [term]
+    out = {term: None}
+    for seats in itertools.product(HAMZA_SEATS, repeat=min(len(spots), _MAX_SEATS)):
+        chars = list(term)
+        for i, seat in zip(spots, seats, strict=False):
+            chars[i] = seat
+        out.setdefault("".join(chars))
+    return list(out)
 
 
 def term_words(term: str) -> list[str]:

@@ -23,6 +23,7 @@ proper name: in «جمهورية كوريا الشعبية الديمقراطي�
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,34 @@ class Concept:
         return self.kind != "topic"
 
 
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z .'-]*")
+_ENGLISH_ENDINGS = frozenset({"s", "es", "n", "ns", "an", "ans", "ian", "ians", "i", "is"})
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, replace, swap of neighbours) from ``a`` to ``b``; any value
+    above ``limit`` means "more than ``limit``"."""
+    previous: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if (
+                previous is not None
+                and i > 1
+                and j > 1
+                and a[i - 1] == b[j - 2]
+                and a[i - 2] == b[j - 1]
+            ):
+                current[j] = min(current[j], previous[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous, row = row, current
+    return row[len(b)]
+
+
 def concept_key(name: str) -> str:
     """The lookup key of a concept name: case- and space-insensitive ("north  Korea")."""
     return " ".join(name.casefold().split())
@@ -63,6 +92,32 @@ class Lexicon:
 
     def get(self, name: str) -> Concept | None:
         return self.by_key.get(concept_key(name))
+
+    def near_name(self, text: str) -> str | None:
+        """The concept name ``text`` is most likely a typo of, or ``None``.
+
+        Only for text that looks like a name (Latin letters, capitalised) and is not a
+        lookup key: at most one edit away (two for 8 letters or more; a swap of neighbours
+        is one edit), and not the name plus an English ending ("Russians", "Iranis"); five
+        letters at least.  "North Koreaa" → "North Korea".
+        """
+        if not _LATIN_NAME.fullmatch(text) or not text[0].isupper():
+            return None
+        key = concept_key(text)
+        if len(key) < 5 or key in self.by_key:
+            return None  # «Chan» is a name of its own, not a typo of Chad
+        limit = 1 if len(key) < 8 else 2
+        best: tuple[int, str] | None = None
+        for other, concept in self.by_key.items():
+            # a typo rarely changes both ends of a name; this skips nearly every key
+            if abs(len(other) - len(key)) > limit or (other[0] != key[0] and other[-1] != key[-1]):
+                continue
+            if key.startswith(other) and key[len(other) :] in _ENGLISH_ENDINGS:
+                return None
+            distance = _edit_distance(key, other, limit)
+            if distance <= limit and (best is None or distance < best[0]):
+                best = (distance, concept.name)
+        return best[1] if best else None
 
 
 def parse_concepts(data: object, source: str = "concepts") -> Lexicon:

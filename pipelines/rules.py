@@ -32,7 +32,8 @@ clause to the title or the body.  The score of a match is the sum of the weights
 matched ``all`` and ``any`` entries.
 
 ``load_watchlists`` raises the first ``ConfigError``; ``check_watchlist`` returns them all,
-each ``file:line: problem``.
+each ``file:line: problem``, plus warnings for entries that load but look like typos of a
+concept name.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import ConfigError, YamlDoc, read_yaml
-from pipelines.arabic import foreign_key, term_words
+from pipelines.arabic import foreign_key, hamza_variants, term_words
 from pipelines.lexicon import Concept, Lexicon, builtin_lexicon, concept_key
 from pipelines.rules_match import RuleSet
 from pipelines.rules_model import Entry, Rule, Term
@@ -105,6 +106,9 @@ class _Parser:
     lexicon: Lexicon
     channels: Collection[str] | None
     errors: list[ConfigError] = field(default_factory=list)
+    # Suspicions rather than errors (a literal spelled almost like a concept): reported by
+    # ``check_watchlist`` only, never a reason to refuse the file.
+    warnings: list[ConfigError] | None = None
     groups: dict[str, Any] = field(default_factory=dict)
     group_terms: dict[str, Term | None] = field(default_factory=dict)
     resolving: set[str] = field(default_factory=set)
@@ -130,7 +134,13 @@ class _Parser:
         if foreign:
             glued = foreign_key(text)
             return Term(text, foreign=(glued,), key="foreign:" + glued)
-        return Term(text, literals=(tuple(words),), key="lit:" + " ".join(words))
+        # every hamza-seat spelling of the term is an alias of it («مسؤول» = «مسئول»)
+        literals: tuple[tuple[str, ...], ...] = (tuple(words),)
+        spellings = hamza_variants(text)
+        if len(spellings) > 1:
+            found = dict.fromkeys(tuple(term_words(v)) for v in spellings)
+            literals = tuple(w for w in found if w)
+        return Term(text, literals=literals, key="lit:" + " ".join(words))
 
     def concept(self, concept: Concept, label: str) -> Term:
         return Term(label, concepts=(concept.name,), key="concept:" + concept_key(concept.name))
@@ -213,6 +223,16 @@ class _Parser:
         if kind == "concept":
             self.fail(at, f"unknown concept {text!r}")
             return None, weight
+        if self.warnings is not None and kind == "term":
+            near = self.lexicon.near_name(text)
+            if near is not None:
+                self.warnings.append(
+                    self.doc.error(
+                        at,
+                        f"warning: {text!r} is not a built-in concept and will only match"
+                        f" as written; did you mean {near!r}?",
+                    )
+                )
         return self.literal(text, at), weight
 
     def entries(self, rule: dict[str, Any], key: str, at: tuple[str | int, ...]) -> list[Entry]:
@@ -392,14 +412,17 @@ def _parse_file(
     channels: Collection[str] | None,
     names: dict[str, int],
     lexicon: Lexicon | None = None,
+    *,
+    warn: bool = False,
 ) -> tuple[list[Rule], list[ConfigError]]:
+    """The rules of one file and its problems (with the warnings when ``warn``)."""
     try:
         doc = read_yaml(path)
     except ConfigError as exc:
         return [], [exc]
-    parser = _Parser(doc, lexicon or builtin_lexicon(), channels)
+    parser = _Parser(doc, lexicon or builtin_lexicon(), channels, warnings=[] if warn else None)
     rules = parser.parse(names)
-    return rules, parser.errors
+    return rules, parser.errors + (parser.warnings or [])
 
 
 def rules_from_data(data: object, source: str = "<watchlist>") -> list[Rule]:
@@ -413,8 +436,13 @@ def rules_from_data(data: object, source: str = "<watchlist>") -> list[Rule]:
 
 
 def check_watchlist(path: str | Path, channels: Collection[str] | None = None) -> list[ConfigError]:
-    """Every problem in one watchlist file, in file order; ``[]`` when it is valid."""
-    _, errors = _parse_file(path, channels, {})
+    """Every problem in one watchlist file, in file order; ``[]`` when it is valid.
+
+    Besides the errors that stop ``load_watchlists``, this reports suspicious entries that
+    load fine: a Latin, capitalised literal one typo away from a concept name ("North
+    Koreaa": did you mean 'North Korea'?), which would otherwise silently match nothing.
+    """
+    _, errors = _parse_file(path, channels, {}, warn=True)
     return sorted(errors, key=lambda e: e.line or 0)
 
 

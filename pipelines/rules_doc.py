@@ -6,26 +6,32 @@ or at . ! ? ؟ ؛ … followed by space, a closing quote/bracket or the end (so 
 (and through it its paragraph and field); character spans in the original text are only
 computed when a rule fired and evidence is written.
 
-Speed matters here (every story, every rule set): one ``findall`` per field yields words
-and boundaries together, one ``fold`` call folds all the words of a field.
+Speed matters here (every story, every rule set), and a regex over Arabic text costs
+~50 ns a character: a field is letter-folded in one pass when folding keeps every offset
+(``pipelines.arabic.fold_letters``, nearly all wire copy), cut into words by splitting
+lines and blanks in C, and only chunks with punctuation or marks are looked at in Python.
+Character offsets (for evidence) are found once per story, when a rule has fired.
 """
 
 from __future__ import annotations
 
-import bisect
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from pipelines.arabic import RAW_WORD, fold, words
+from pipelines.arabic import RAW_WORD, fold, fold_letters, words
+from pipelines.rules_model import Hit
 
 FIELD_NAMES = ("title", "body")
 MARK_OPEN, MARK_CLOSE = "[[", "]]"
 _ENDERS = ".!?؟؛…"
-# Words first (most of the text), then sentence ends, then line breaks; a run of line
-# breaks with only blanks between them is one item, a paragraph break.
 _SENTENCE_END = re.compile(f"[{_ENDERS}]+(?=[\\s\"'»”’)\\]}}]|$)")
-_ITEMS = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}|\\n(?:[^\\S\\n]*\\n)*")
+# Inside a run of non-blank characters: words and sentence ends.
+_CHUNK_ITEMS = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}")
+# Punctuation that is neither part of a word nor a sentence end: «روسيا» or «الأحد،» is one
+# word with punctuation around it, decided without the regex.
+_PLAIN = frozenset(",،:;«»\"'()[]{}“”‘’-–—/")
 
 
 class Sentence(NamedTuple):
@@ -46,6 +52,83 @@ class Span(NamedTuple):
     text: str
 
 
+def _segment(
+    text: str,
+    index: int,
+    sentences: list[Sentence],
+    token_sentence: list[int],
+    odd: list[int],
+) -> list[str]:
+    """The raw words of field ``index`` (``RAW_WORD`` runs of ``text``, in order).
+
+    Appends the field's sentences to ``sentences``, each raw word's sentence id to
+    ``token_sentence`` and to ``odd`` the index of every word that is not all letters and
+    digits (one with harakat, say).  A sentence ends at a run of sentence-final
+    punctuation followed by space, a closing quote/bracket or the end, and at a line
+    break; a run of line breaks with only blanks between them also ends the paragraph.
+
+    A regex over the whole text costs ~50 ns per Arabic character; here lines and blanks
+    are split in C, ``str.isalnum`` finds the chunks that are one plain word, and only the
+    rest (a word with a comma or full stop attached, say) is looked at in Python.
+    """
+    raws: list[str] = []
+    append = raws.append
+    cuts: list[tuple[int, int]] = []  # (words so far, paragraph) at each sentence end
+    had_sentences = bool(sentences)
+    para = run = 0
+    for k, line in enumerate(text.split("\n")):
+        if k:
+            run += 1
+        chunks = line.split()
+        if not chunks:
+            continue  # a blank line continues the run of line breaks
+        if run:
+            cuts.append((len(raws), para))
+            # sentences exist once any word has been seen (the cut above closed it)
+            if run > 1 and (had_sentences or raws):
+                para += 1
+            run = 0
+        plain = list(map(str.isalnum, chunks))
+        plain.append(False)
+        pos = 0
+        while True:
+            i = plain.index(False, pos)
+            if i > pos:
+                raws += chunks[pos:i]
+            if i == len(chunks):
+                break
+            pos = i + 1
+            chunk = chunks[i]
+            head = chunk[:-1]
+            if head.isalnum():
+                last = chunk[-1]
+                if last in _PLAIN:
+                    append(head)
+                    continue
+                if last in _ENDERS:
+                    append(head)
+                    cuts.append((len(raws), para))
+                    continue
+            elif chunk[0] in _PLAIN and chunk[1:].isalnum():
+                append(chunk[1:])
+                continue
+            for item in _CHUNK_ITEMS.findall(chunk):
+                if item[0] in _ENDERS:
+                    cuts.append((len(raws), para))
+                else:
+                    if not item.isalnum():
+                        odd.append(len(raws))
+                    append(item)
+    cuts.append((len(raws), para))
+    first = 0
+    for end, paragraph in cuts:
+        if end > first:
+            token_sentence.extend([len(sentences)] * (end - first))
+            sentences.append(Sentence(index, first, end, paragraph))
+            first = end
+    return raws
+
+
 @dataclass
 class Document:
     """Folded tokens of a story plus what is needed to point back into it."""
@@ -56,7 +139,13 @@ class Document:
     token_raw: list[int]  # index of the raw word (in its field) the token comes from
     sentences: list[Sentence]
     field_first: list[int]
-    _items: dict[int, tuple[list[tuple[int, int]], dict[int, int]]] = field(default_factory=dict)
+    # per field: the raw words and the text they were cut from (the field's text, or its
+    # folded form when folding kept every offset); their offsets are found when needed
+    raw_words: list[list[str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    _starts: dict[int, list[int]] = field(default_factory=dict)
+    _bounds: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _token_offsets: tuple[list[int], list[int]] | None = None
     memo: dict[Any, Any] = field(default_factory=dict)  # per-story results shared by rules
 
     @classmethod
@@ -67,29 +156,30 @@ class Document:
         token_raw: list[int] = []
         sentences: list[Sentence] = []
         field_first: list[int] = []
+        raw_words: list[list[str]] = []
+        sources: list[str] = []
         texts = (title or "", body or "")
         for index, text in enumerate(texts):
             field_first.append(len(tokens))
-            raws: list[str] = []
-            para = first = 0
-            for item in _ITEMS.findall(text):
-                c = item[0]
-                if c != "\n" and c not in _ENDERS:
-                    raws.append(item)
-                    continue
-                if len(raws) > first:
-                    token_sentence.extend([len(sentences)] * (len(raws) - first))
-                    sentences.append(Sentence(index, first, len(raws), para))
-                    first = len(raws)
-                if c == "\n" and item.count("\n") > 1 and sentences:
-                    para += 1
-            if len(raws) > first:
-                token_sentence.extend([len(sentences)] * (len(raws) - first))
-                sentences.append(Sentence(index, first, len(raws), para))
+            # Cut the words out of the letter-folded text when folding keeps every offset
+            # (the usual case): then only words with marks still need ``fold``.
+            letters = fold_letters(text)
+            source = text if letters is None else letters
+            odd: list[int] = []
+            raws = _segment(source, index, sentences, token_sentence, odd)
+            raw_words.append(raws)
+            sources.append(source)
             if not raws:
                 continue
-            folded = fold("\n".join(raws)).split("\n")
-            if all(map(str.isalnum, folded)):
+            if letters is None:
+                folded = fold("\n".join(raws)).split("\n")
+            elif odd:
+                folded = raws.copy()
+                for r in odd:
+                    folded[r] = fold(raws[r])
+            else:
+                folded = raws  # every word was checked with isalnum while cutting
+            if folded is raws or all(map(str.isalnum, folded)):
                 tokens.extend(folded)  # the usual case: one folded word per raw word
                 token_raw.extend(range(len(raws)))
                 continue
@@ -101,7 +191,9 @@ class Document:
                     tokens.append(piece)
                     token_sentence.append(sid)
                     token_raw.append(r)
-        return cls(texts, tokens, token_sentence, token_raw, sentences, field_first)
+        return cls(
+            texts, tokens, token_sentence, token_raw, sentences, field_first, raw_words, sources
+        )
 
     # -- positions ----------------------------------------------------------------------
 
@@ -132,47 +224,147 @@ class Document:
 
     # -- back to the original text --------------------------------------------------------
 
-    def _field_items(self, index: int) -> tuple[list[tuple[int, int]], dict[int, int]]:
-        """Spans of the raw words of a field, and the end of the sentence-final
-        punctuation that follows raw word ``r`` (keyed by ``r``)."""
-        found = self._items.get(index)
+    def _word_starts(self, index: int) -> list[int]:
+        """Character offsets of the raw words of field ``index``.
+
+        Words are separated by characters that cannot start a word, so each one is the
+        first occurrence of its text after the previous one.  (Cheaper than cutting the
+        text again: that allocates every chunk.)
+        """
+        found = self._starts.get(index)
         if found is None:
-            text = self.texts[index]
-            spans = [m.span() for m in RAW_WORD.finditer(text)]
-            starts = [a for a, _ in spans]
-            ends = {
-                bisect.bisect_left(starts, m.start()) - 1: m.end()
-                for m in _SENTENCE_END.finditer(text)
-            }
-            found = self._items[index] = (spans, ends)
+            find = self.sources[index].find
+            found = []
+            append = found.append
+            pos = 0
+            for word in self.raw_words[index]:
+                pos = find(word, pos)
+                append(pos)
+                pos += len(word)
+            self._starts[index] = found
         return found
 
     def bounds(self, sid: int) -> tuple[int, int]:
-        """Character offsets of sentence ``sid`` in its field's text."""
-        s = self.sentences[sid]
-        spans, ends = self._field_items(s.field)
-        return spans[s.first][0], ends.get(s.end - 1, spans[s.end - 1][1])
+        """Character offsets of sentence ``sid`` in its field's text, with the
+        sentence-final punctuation that follows its last word."""
+        found = self._bounds.get(sid)
+        if found is None:
+            s = self.sentences[sid]
+            starts = self._word_starts(s.field)
+            last = s.end - 1
+            end = starts[last] + len(self.raw_words[s.field][last])
+            source = self.sources[s.field]
+            # up to and including the first letter of the next word: no ender run can
+            # reach it, and "$" in the pattern only matches at the real end of the field
+            stop = starts[last + 1] + 1 if last + 1 < len(starts) else len(source)
+            gap = source[end:stop]
+            enders = [c for c in _ENDERS if c in gap]
+            if not enders:
+                pass
+            elif (
+                enders == [gap[0]]
+                and gap.count(gap[0]) == 1
+                and ((len(gap) == 1 and stop == len(source)) or gap[1:2].isspace())
+            ):
+                end += 1  # the usual «... كلمة. ...»: one full stop, then a blank
+            else:
+                for m in _SENTENCE_END.finditer(source, end, stop):
+                    end = m.end()
+            found = self._bounds[sid] = (starts[s.first], end)
+        return found
 
     def span(self, start: int, end: int) -> Span:
         """Original text of tokens ``[start, end)``: «وبيونغ يانغ» for a foreign-name hit."""
         sid = self.token_sentence[start]
         index = self.sentences[sid].field
-        spans, _ = self._field_items(index)
-        begin = spans[self.token_raw[start]][0]
-        finish = spans[self.token_raw[end - 1]][1]
+        starts = self._word_starts(index)
+        begin = starts[self.token_raw[start]]
+        r = self.token_raw[end - 1]
+        finish = starts[r] + len(self.raw_words[index][r])
         return Span(sid, begin, finish, self.texts[index][begin:finish])
 
     def marked(self, sid: int, marks: list[Span]) -> str:
         """Sentence ``sid`` in its original text, each of ``marks`` wrapped in [[...]]."""
+        return self._marked(sid, [(m.begin, m.end) for m in marks])
+
+    def _marked(self, sid: int, marks: list[tuple[int, int]]) -> str:
         text = self.texts[self.sentences[sid].field]
-        begin, end = self.bounds(sid)
+        begin, end = self._bounds.get(sid) or self.bounds(sid)
+        if len(marks) == 1:  # the usual case
+            mark_begin, mark_end = marks[0]
+            if mark_begin >= begin:
+                stop = min(mark_end, end)
+                return (
+                    text[begin:mark_begin]
+                    + MARK_OPEN
+                    + text[mark_begin:stop]
+                    + MARK_CLOSE
+                    + text[stop:end]
+                ).strip()
         out: list[str] = []
         pos = begin
-        for mark in sorted(marks, key=lambda m: m.begin):
-            if mark.begin < pos:  # overlapping hits: the first one is already marked
+        for mark_begin, mark_end in sorted(marks) if len(marks) > 1 else marks:
+            if mark_begin < pos:  # overlapping hits: the first one is already marked
                 continue
-            stop = min(mark.end, end)
-            out += [text[pos : mark.begin], MARK_OPEN, text[mark.begin : stop], MARK_CLOSE]
+            stop = min(mark_end, end)
+            out += [text[pos:mark_begin], MARK_OPEN, text[mark_begin:stop], MARK_CLOSE]
             pos = stop
         out.append(text[pos:end])
         return "".join(out).strip()
+
+    def _offsets(self) -> tuple[list[int], list[int]]:
+        """Per token: begin and end character offsets in its field's text."""
+        found = self._token_offsets
+        if found is None:
+            begins: list[int] = []
+            ends: list[int] = []
+            bounds = [*self.field_first, len(self.tokens)]
+            for index in range(len(self.field_first)):
+                first, last = bounds[index], bounds[index + 1]
+                if first == last:
+                    continue
+                starts = self._word_starts(index)
+                stops = list(map(operator.add, starts, map(len, self.raw_words[index])))
+                owners = self.token_raw[first:last]
+                if len(owners) == len(starts) and owners == list(range(len(starts))):
+                    begins += starts  # one token per raw word (the usual case)
+                    ends += stops
+                else:
+                    begins += [starts[r] for r in owners]
+                    ends += [stops[r] for r in owners]
+            found = self._token_offsets = (begins, ends)
+        return found
+
+    def evidence(
+        self, spans: list[Hit], max_forms: int, max_sentences: int
+    ) -> tuple[list[str], list[str]]:
+        """The distinct surface forms of ``spans`` (at most ``max_forms``, in order) and
+        the distinct sentences they are in with every one of them marked (at most
+        ``max_sentences``, in text order)."""
+        begins, ends = self._offsets()
+        token_sentence = self.token_sentence
+        body = self.field_first[1] if len(self.field_first) > 1 else len(self.tokens)
+        title_text, body_text = self.texts[0], self.texts[-1]
+        forms: list[str] = []
+        by_sentence: dict[int, list[tuple[int, int]]] = {}
+        for start, end in spans:
+            begin = begins[start]
+            finish = ends[end - 1]
+            form = (body_text if start >= body else title_text)[begin:finish]
+            if form not in forms:
+                forms.append(form)
+            sid = token_sentence[start]
+            marks = by_sentence.get(sid)
+            if marks is None:
+                by_sentence[sid] = [(begin, finish)]
+            else:
+                marks.append((begin, finish))
+        # the title often repeats the lede: show each marked sentence once
+        shown: list[str] = []
+        for sid in sorted(by_sentence) if len(by_sentence) > 1 else by_sentence:
+            text = self._marked(sid, by_sentence[sid])
+            if text not in shown:
+                shown.append(text)
+                if len(shown) == max_sentences:
+                    break
+        return forms[:max_forms], shown

@@ -3,14 +3,18 @@
 Matching indexes the rules, not the document (the Lucene Monitor "presearcher" idea):
 
 1. The story is tokenised and folded once (``pipelines.rules_doc.Document``).
-2. Each distinct folded word is analysed once per ``RuleSet`` and remembered: its clitic
-   candidates (``pipelines.arabic.candidates``) are looked up in the index of first words
-   of every literal alias, and its g-folded forms in the index of foreign names.  Words
-   that start nothing cost one dictionary lookup from then on.
+2. Each distinct folded word is analysed once per ``RuleSet`` and remembered (wire
+   vocabulary repeats enormously): its clitic candidates (``pipelines.arabic.candidates``)
+   are looked up in the index of first words of every literal alias, and its g-folded
+   forms in the index of foreign names; what it is on its own is kept as term and concept
+   ids.  Words that start nothing cost one dictionary lookup from then on; which phrases a
+   word pair continues is remembered the same way.
 3. Phrase and foreign-name starts are verified on the following words; concept hits go
    through the longest-name rule; hits are collected per term.
-4. Only rules *anchored* on a term that was hit are verified (every rule is anchored on its
-   least shared ``all`` term, or on each of its ``any`` terms).
+4. Only rules *anchored* on a term that was hit are candidates (every rule is anchored on
+   its least shared ``all`` term, or on each of its ``any`` terms); a candidate missing one
+   of its other ``all`` terms is dropped with one set comparison, the rest are verified,
+   and evidence is written only for the rules that matched.
 
 The cost therefore grows with the length of the text and the number of hits, not with the
 number of rules.
@@ -21,9 +25,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 
 from crawler.items import RuleMatch
-from pipelines.arabic import candidates, foreign_key, gfold, strip_proclitics, term_words
+from pipelines.arabic import (
+    candidates,
+    foreign_key,
+    gfold,
+    hamza_variants,
+    strip_proclitics,
+    term_words,
+)
 from pipelines.lexicon import Concept, Lexicon
 from pipelines.rules_doc import Document
 from pipelines.rules_model import Entry, Hit, Rule, Term
@@ -34,16 +46,30 @@ __all__ = ["Entry", "Hit", "Rule", "RuleSet", "Term", "verify"]
 _CACHE_LIMIT = 500_000  # distinct words remembered per RuleSet before starting afresh
 
 
-@dataclass
-class _WordInfo:
-    """What one distinct folded word starts: literal atoms (with the rest of the phrase
-    still to verify), foreign-name g-forms, and the non-first phrase words it can be."""
+_MISSING = object()
 
-    singles: list[int] = field(default_factory=list)
-    # phrases this word starts, by the phrase's second word: (atom, words after that)
-    phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict)
-    gforms: list[str] = field(default_factory=list)
-    inner: frozenset[str] = frozenset()
+
+class _WordInfo:
+    """What one distinct folded word starts, worked out once per ``RuleSet``.
+
+    ``terms`` and ``concepts`` are what it is on its own (a one-word alias; each id once);
+    ``phrases`` the phrases it starts, by their second word: (atom, words after that);
+    ``after`` remembers, per following word, which of those phrases it continues (wire
+    copy repeats its word pairs); ``gforms`` its g-folded forms that start a foreign name;
+    ``inner`` the non-first phrase words it can be.
+    """
+
+    __slots__ = ("after", "blocks", "concepts", "gforms", "inner", "phrases", "single", "terms")
+
+    def __init__(self) -> None:
+        self.single = False  # terms, concepts or blocks
+        self.terms: tuple[int, ...] = ()
+        self.concepts: tuple[int, ...] = ()
+        self.blocks: tuple[int, ...] = ()
+        self.phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self.after: dict[str, tuple[tuple[int, tuple[str, ...]], ...]] = {}
+        self.gforms: list[str] = []
+        self.inner: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -79,6 +105,8 @@ class RuleSet:
         self._term_ids: dict[str, int] = {}
         self._anchors: dict[int, list[int]] = defaultdict(list)
         self._cache: dict[str, _WordInfo | None] = {}
+        self._pairs = 0  # word pairs remembered in the cached infos' ``after``
+        self._gfolded: dict[str, str] = {}  # words that continue a foreign name, g-folded
         used = {
             name
             for rule in rules
@@ -117,9 +145,10 @@ class RuleSet:
     def _aliases(self, literal: Iterable[str], foreign: Iterable[str]) -> list[int]:
         atoms = []
         for text in literal:
-            words = tuple(term_words(text))
-            if words:
-                atoms.append(self._atom(words, None))
+            for spelling in hamza_variants(text):
+                words = tuple(term_words(spelling))
+                if words:
+                    atoms.append(self._atom(words, None))
         for text in foreign:
             glued = foreign_key(text)
             if glued:
@@ -179,17 +208,34 @@ class RuleSet:
             )
             for tid in set(anchors):
                 self._anchors[tid].append(rid)
+        # a candidate rule must have hit all its ``all`` terms, not only its anchor
+        self._required: list[frozenset[int] | None] = [
+            frozenset(all_ids) if len(set(all_ids)) > 1 else None
+            for all_ids, _, _ in self._rule_terms
+        ]
 
     # -- matching -----------------------------------------------------------------------
 
     def _analyse(self, word: str) -> _WordInfo | None:
         info = _WordInfo()
+        singles: set[int] = set()
         for cand in candidates(word):
             for atom, rest in self._first.get(cand, ()):
                 if rest:
                     info.phrases.setdefault(rest[0], []).append((atom, rest[1:]))
                 else:
-                    info.singles.append(atom)
+                    singles.add(atom)
+        if singles:
+            terms: set[int] = set()
+            concepts: set[int] = set()
+            blocks: set[int] = set()
+            for atom in singles:
+                terms.update(self._atoms[atom].terms)
+                for cid, positive in self._atoms[atom].concepts:
+                    (concepts if positive else blocks).add(cid)
+            info.terms, info.concepts = tuple(sorted(terms)), tuple(sorted(concepts))
+            info.blocks = tuple(sorted(blocks))
+            info.single = bool(terms or concepts or blocks)
         if self._inner_words:
             inner = candidates(word, article_only=True) & self._inner_words
             if inner:
@@ -200,56 +246,86 @@ class RuleSet:
                 # three letters («في») would only waste continuation checks.
                 if g in self._foreign_full or (len(g) >= 3 and g in self._foreign_prefix):
                     info.gforms.append(g)
-        if not (info.singles or info.phrases or info.gforms or info.inner):
-            return None
+        if not (info.single or info.phrases or info.gforms):
+            return None if not info.inner else info
         return info
 
     def _infos(self, tokens: list[str]) -> list[_WordInfo | None]:
         cache = self._cache
-        if len(cache) > _CACHE_LIMIT:
+        if len(cache) + self._pairs + len(self._gfolded) > _CACHE_LIMIT:
             cache.clear()
-        out: list[_WordInfo | None] = []
-        for tok in tokens:
-            try:
-                out.append(cache[tok])
-            except KeyError:
-                info = cache[tok] = self._analyse(tok)
-                out.append(info)
-        return out
+            self._gfolded.clear()
+            self._pairs = 0
+        infos = list(map(cache.get, tokens, repeat(_MISSING, len(tokens))))
+        if _MISSING in infos:
+            for i, info in enumerate(infos):
+                if info is _MISSING:
+                    tok = tokens[i]
+                    found = cache.get(tok, _MISSING)
+                    if found is _MISSING:
+                        found = cache[tok] = self._analyse(tok)
+                    infos[i] = found
+        return infos  # type: ignore[return-value]
 
-    def atom_hits(self, doc: Document) -> dict[int, list[Hit]]:
-        """Every alias occurrence in ``doc``: atom id → token ranges."""
+    def _continued(
+        self, info: _WordInfo, nxt: str, second: _WordInfo | None
+    ) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """The phrases started by ``info`` whose second word is the word ``nxt``."""
+        found = info.after.get(nxt)
+        if found is None:
+            phrases: list[tuple[int, tuple[str, ...]]] = []
+            if second is not None and second.inner:
+                for word in second.inner:
+                    phrases += info.phrases.get(word, ())
+            found = info.after[nxt] = tuple(phrases)  # mostly (), which costs nothing
+            self._pairs += 1
+        return found
+
+    def term_hits(self, doc: Document) -> dict[int, list[Hit]]:
+        """Term id → its hits in ``doc`` (sorted token ranges), after the longest-name
+        rule and concepts' ``not:`` phrases."""
         tokens = doc.tokens
         sentence_of = doc.token_sentence
         infos = self._infos(tokens)
+        gfolded = self._gfolded
         n = len(tokens)
-        hits: dict[int, list[Hit]] = defaultdict(list)
-        for i, info in enumerate(infos):
-            if info is None:
-                continue
-            for atom in info.singles:
-                hits[atom].append((i, i + 1))
-            if info.phrases and i + 1 < n:
-                second = infos[i + 1]
-                # a phrase never runs across a sentence (or field) boundary
-                if second is not None and second.inner and sentence_of[i + 1] == sentence_of[i]:
-                    for word in second.inner:
-                        for atom, rest in info.phrases.get(word, ()):
-                            end = i + 2 + len(rest)
-                            if (
-                                end <= n
-                                and sentence_of[end - 1] == sentence_of[i]
-                                and all(
-                                    (nxt := infos[i + 2 + k]) is not None and want in nxt.inner
-                                    for k, want in enumerate(rest)
-                                )
-                            ):
-                                hits[atom].append((i, end))
+        found: dict[int, list[Hit]] = defaultdict(list)
+        concept_hits: dict[int, list[Hit]] = defaultdict(list)
+        blocked: dict[int, list[Hit]] = defaultdict(list)
+        atom_hits: list[tuple[int, Hit]] = []  # phrases and foreign names
+        for i in compress(range(n), infos):
+            info: _WordInfo = infos[i]  # type: ignore[assignment]
+            if info.single:
+                span = (i, i + 1)
+                for tid in info.terms:
+                    found[tid].append(span)
+                for cid in info.concepts:
+                    concept_hits[cid].append(span)
+                if info.blocks:
+                    for cid in info.blocks:
+                        blocked[cid].append(span)
+            # a phrase never runs across a sentence (or field) boundary
+            if info.phrases and i + 1 < n and sentence_of[i + 1] == sentence_of[i]:
+                following = tokens[i + 1]
+                continued = info.after.get(following)
+                if continued is None:
+                    continued = self._continued(info, following, infos[i + 1])
+                for atom, rest in continued:
+                    end = i + 2 + len(rest)
+                    if not rest or (
+                        end <= n
+                        and sentence_of[end - 1] == sentence_of[i]
+                        and all(
+                            (nxt := infos[i + 2 + k]) is not None and want in nxt.inner
+                            for k, want in enumerate(rest)
+                        )
+                    ):
+                        atom_hits.append((atom, (i, end)))
             for g in info.gforms:
                 s, j = g, i
                 while True:
                     for atom in self._foreign_full.get(s, ()):
-                        hits[atom].append((i, j + 1))
+                        atom_hits.append((atom, (i, j + 1)))
                     j += 1
                     if (
                         j >= n
@@ -258,32 +334,28 @@ class RuleSet:
                         or sentence_of[j] != sentence_of[i]
                     ):
                         break
-                    s += gfold(tokens[j])
-        return hits
-
-    def term_hits(self, doc: Document) -> dict[int, list[Hit]]:
-        """Term id → hits, after the longest-name rule and concept ``not:`` phrases."""
-        hits = self.atom_hits(doc)
-        found: dict[int, set[Hit]] = defaultdict(set)
-        concept_hits: dict[int, set[Hit]] = defaultdict(set)
-        blocked: dict[int, list[Hit]] = defaultdict(list)
-        for atom_id, spans in hits.items():
-            atom = self._atoms[atom_id]
-            for tid in atom.terms:
-                found[tid].update(spans)
-            for cid, positive in atom.concepts:
-                if positive:
-                    concept_hits[cid].update(spans)
-                else:
-                    blocked[cid].extend(spans)
+                    tok = tokens[j]
+                    g_tok = gfolded.get(tok)
+                    if g_tok is None:
+                        g_tok = gfolded[tok] = gfold(tok)
+                    s += g_tok
+        for atom_id, span in atom_hits:
+            owner = self._atoms[atom_id]
+            for tid in owner.terms:
+                found[tid].append(span)
+            for cid, positive in owner.concepts:
+                (concept_hits if positive else blocked)[cid].append(span)
         if concept_hits:
             for cid, spans in self._resolve_concepts(concept_hits, blocked).items():
                 for tid in self._concept_terms.get(cid, ()):
-                    found[tid].update(spans)
-        return {tid: sorted(spans) for tid, spans in found.items()}
+                    found[tid] += spans
+        for tid, spans in found.items():
+            if len(spans) > 1:
+                found[tid] = sorted(set(spans))
+        return dict(found)
 
     def _resolve_concepts(
-        self, concept_hits: dict[int, set[Hit]], blocked: dict[int, list[Hit]]
+        self, concept_hits: dict[int, list[Hit]], blocked: dict[int, list[Hit]]
     ) -> dict[int, list[Hit]]:
         # A proper name never fires inside a longer alias of another proper name, nor
         # inside one of its own ``not:`` phrases («ريال مدريد» is not Spain).  Likewise a
@@ -296,10 +368,15 @@ class RuleSet:
                 if end - start > 1:
                     for pos in range(start, end):
                         cover[pos].append((start, end, cid))
+        if not cover and not blocked:
+            return concept_hits  # nothing can contain anything: the usual story
         out: dict[int, list[Hit]] = {}
         for cid, spans in concept_hits.items():
-            is_name = self._concepts[cid].is_name
             stops = blocked.get(cid, ())
+            if not stops and not any(start in cover for start, _ in spans):
+                out[cid] = spans
+                continue
+            is_name = self._concepts[cid].is_name
             kept = []
             for start, end in spans:
                 if stops and any(b[0] <= start and end <= b[1] for b in stops):
@@ -340,9 +417,15 @@ class RuleSet:
     def match_document(self, doc: Document) -> list[RuleMatch]:
         """``match`` on an already tokenised story."""
         hits = self.term_hits(doc)
+        present = hits.keys()
+        rules, rule_terms, required = self.rules, self._rule_terms, self._required
         out = []
         for rid in self.candidates(hits):
-            found = verify(self.rules[rid], self._rule_terms[rid], hits, doc)
+            # cheap rejection first: an ``all`` term that did not occur anywhere
+            need = required[rid]
+            if need is not None and not present >= need:
+                continue
+            found = verify(rules[rid], rule_terms[rid], hits, doc)
             if found is not None:
                 out.append(found)
         return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,20 @@ class Rule:
     threshold: float | None = None
     fields: frozenset[str] = frozenset({"title", "body"})
     origin: str = ""
+    # True when presence anywhere decides the rule (no scope, proximity or fields); set
+    # once here because the matcher asks for every candidate rule of every story.
+    simple: bool = field(init=False, repr=False, compare=False)
+    all_weight: float = field(init=False, repr=False, compare=False)  # sum, in order
+    any_weights: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def simple(self) -> bool:
-        """True when presence anywhere decides the rule (no scope, proximity or fields)."""
-        return self.scope == "story" and self.near is None and len(self.fields) == 2
+    def __post_init__(self) -> None:
+        simple = self.scope == "story" and self.near is None and len(self.fields) == 2
+        object.__setattr__(self, "simple", simple)
+        total = 0.0
+        for entry in self.all:
+            total += entry.weight
+        object.__setattr__(self, "all_weight", total)
+        object.__setattr__(self, "any_weights", tuple(e.weight for e in self.any))
 
 
 # A hit is a half-open range of token positions in the Document.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from crawler.items import Evidence, RuleMatch
-from pipelines.rules_doc import Document, Span
+from pipelines.rules_doc import Document
 from pipelines.rules_model import Entry, Hit, Rule
 
 _MAX_FORMS = 5
@@ -34,18 +34,29 @@ def verify(
         for t in none_ids:
             if t in hits:
                 return None
-        score = _counts(rule, all_ids, any_ids, hits)
-        if score is None:
+        for t in all_ids:
+            if t not in hits:
+                return None
+        score = rule.all_weight
+        if any_ids or rule.min_any:
+            found = 0
+            for weight, t in zip(rule.any_weights, any_ids, strict=True):
+                if t in hits:
+                    found += 1
+                    score += weight
+            if found < rule.min_any:
+                return None
+        if rule.threshold is not None and score < rule.threshold:
             return None
+        evidence = []
+        for entry, t in zip(rule.all, all_ids, strict=True):
+            evidence.append(_term_evidence(entry, t, hits, doc))
+        if any_ids:
+            for entry, t in zip(rule.any, any_ids, strict=True):
+                if t in hits:
+                    evidence.append(_term_evidence(entry, t, hits, doc))
         return RuleMatch(
-            rule=rule.name,
-            notify=list(rule.notify) if rule.notify is not None else None,
-            evidence=[
-                _evidence(entry, tid, hits[tid], doc, whole=True)
-                for entry, tid in zip((*rule.all, *rule.any), (*all_ids, *any_ids), strict=True)
-                if tid in hits
-            ],
-            score=score,
+            rule.name, list(rule.notify) if rule.notify is not None else None, evidence, score
         )
     local: dict[int, list[Hit]] = {}
     for t in (*all_ids, *any_ids, *none_ids):
@@ -144,30 +155,21 @@ def _near(
     return None
 
 
-def _evidence(
-    entry: Entry, tid: int, spans: list[Hit], doc: Document, *, whole: bool = False
-) -> Evidence:
-    # Many rules share a term: its forms and marked sentences are worked out once per story
-    # (``whole``: ``spans`` are all the term's hits, as for every rule without scope/near).
-    shown = spans[:_MAX_EVIDENCE_HITS]  # enough for the forms and sentences kept
-    key: tuple[object, ...] = (tid,) if whole else (tid, tuple(shown))
+def _term_evidence(entry: Entry, tid: int, hits: dict[int, list[Hit]], doc: Document) -> Evidence:
+    """``_evidence`` from all the hits of term ``tid`` (a rule without scope or near)."""
+    # Many rules share a term: its forms and marked sentences are worked out once per story.
+    found = doc.memo.get(tid)
+    if found is None:
+        shown = hits[tid][:_MAX_EVIDENCE_HITS]  # enough for the forms and sentences kept
+        found = doc.memo[tid] = doc.evidence(shown, _MAX_FORMS, _MAX_SENTENCES)
+    return Evidence(entry.clause, entry.term.label, found[0].copy(), found[1].copy())
+
+
+def _evidence(entry: Entry, tid: int, spans: list[Hit], doc: Document) -> Evidence:
+    """Evidence of term ``tid`` from the hits a scoped or near rule used."""
+    shown = spans[:_MAX_EVIDENCE_HITS]
+    key = (tid, tuple(shown))
     found = doc.memo.get(key)
     if found is None:
-        forms: list[str] = []
-        by_sentence: dict[int, list[Span]] = defaultdict(list)
-        for start, end in shown:
-            span = doc.span(start, end)
-            if span.text not in forms:
-                forms.append(span.text)
-            by_sentence[span.sentence].append(span)
-        # the title often repeats the lede: show each marked sentence once
-        sentences = list(
-            dict.fromkeys(doc.marked(s, marks) for s, marks in sorted(by_sentence.items()))
-        )
-        found = doc.memo[key] = (forms[:_MAX_FORMS], sentences[:_MAX_SENTENCES])
-    return Evidence(
-        clause=entry.clause,
-        term=entry.term.label,
-        forms=list(found[0]),
-        sentences=list(found[1]),
-    )
+        found = doc.memo[key] = doc.evidence(shown, _MAX_FORMS, _MAX_SENTENCES)
+    return Evidence(entry.clause, entry.term.label, found[0].copy(), found[1].copy())

@@ -250,6 +250,17 @@ def test_only_anchored_rules_are_verified(monkeypatch: pytest.MonkeyPatch) -> No
     assert calls == ["hit"]
 
 
+def test_check_suggests_the_concept_a_typo_meant(tmp_path: Path) -> None:
+    rules = [{"name": "a", "all": ["North Koreaa", "troops"]}, {"name": "b", "all": ["Russians"]}]
+    path = write(tmp_path, {"rules": rules})
+    [problem] = check_watchlist(path)
+    assert problem.line is not None
+    assert "'North Koreaa' is not a built-in concept" in str(problem)
+    assert "did you mean 'North Korea'?" in str(problem)
+    # a warning, not an error: the file still loads (the entry is a literal)
+    assert [r.name for r in load_watchlists([path]).rules] == ["a", "b"]
+
+
 def test_rules_from_data_raises_the_first_problem() -> None:
     with pytest.raises(ConfigError, match="is empty"):
         rules_from_data({"rules": [{"name": "a"}]})
