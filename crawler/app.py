@@ -9,7 +9,7 @@ component the same ``App`` for the same config file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,8 +25,6 @@ from crawler.models import Story as StoryRow
 if TYPE_CHECKING:
     from pipelines.dedupe import DedupeIndex
     from pipelines.rules import RuleSet
-
-DEDUPE_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -63,8 +61,9 @@ class App:
         """The near-duplicate index, rebuilt from the stories stored within the window."""
         from pipelines.dedupe import Candidate, DedupeIndex
 
-        index = DedupeIndex(DEDUPE_WINDOW, fetch=self._fetch_texts)
-        since = datetime.now(timezone.utc) - DEDUPE_WINDOW
+        window = self.config.dedupe.window_delta
+        index = DedupeIndex(window, fetch=self._fetch_texts)
+        since = datetime.now(timezone.utc) - window
         query = select(
             StoryRow.url,
             StoryRow.cluster_id,

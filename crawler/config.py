@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -163,6 +164,7 @@ class _Model(BaseModel):
 class _Schedule(_Model):
     every: str | None = None  # "15m", "1h", "30s"
     cron: str | None = None
+    timeout: str | None = None  # hard limit of one `wirewatch run` crawl, parsed like every
 
 
 class FilesSource(_Schedule):
@@ -224,11 +226,54 @@ class WebhookChannel(_Model):
 Channel = Annotated[ConsoleChannel | EmailChannel | WebhookChannel, Field(discriminator="type")]
 
 
+class HealthConfig(_Model):
+    """``health:`` — when a source counts as broken and where ops notices go.
+
+    ``channel``: a configured channel name (unset: notices are recorded, not sent);
+    ``failures``: failed runs in a row that make a source broken; ``empty_after``: a run
+    that finds no item after this many runs that each found some makes it broken too.
+    """
+
+    channel: str | None = None
+    failures: int = Field(default=3, ge=1)
+    empty_after: int = Field(default=3, ge=1)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str) -> timedelta:
+    """``30s``, ``15m``, ``2h``, ``7d``, ``1w`` → timedelta; ValueError otherwise."""
+    m = _DURATION.match(value)
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 2h, 7d or 1w")
+    return timedelta(**{_DURATION_UNITS[m.group(2)]: int(m.group(1))})
+
+
+class DedupeConfig(_Model):
+    """``dedupe:`` — how far back a story looks for the copies it joins (default 7 days)."""
+
+    window: str = "7d"
+
+    @field_validator("window")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_duration(self.window)
+
+
 class Config(_Model):
     database: str = "sqlite:///wirewatch.db"
+    dedupe: DedupeConfig = DedupeConfig()
     sources: list[Source] = []
     watchlists: list[str] = []
     channels: dict[str, Channel] = {}
+    health: HealthConfig = HealthConfig()
     path: Path | None = None  # the file this came from
 
     @property
@@ -310,6 +355,12 @@ def load_config(path: str | Path | None = None) -> Config:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise doc.error(("sources", i), f"duplicate source name {name!r}")
+    channel = cfg.health.channel
+    if channel is not None and channel not in cfg.channels:
+        known = ", ".join(sorted(cfg.channels)) or "none"
+        raise doc.error(
+            ("health", "channel"), f"health.channel: unknown channel {channel!r} (known: {known})"
+        )
     sources = [
         s.model_copy(update={"path": str(folder / s.path)}) if isinstance(s, FilesSource) else s
         for s in cfg.sources

@@ -144,3 +144,58 @@ class DeliveryAttempt(Base):
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     alert: Mapped[Alert] = relationship(back_populates="attempts_log")
+
+
+class SourceRun(Base):
+    """One crawl of one source, as :func:`crawler.health.run_from_report` read it.
+
+    ``outcome``: ``ok`` | ``failed`` (see :mod:`crawler.health` for when a run fails).
+    ``error`` is one line and never holds a secret.
+    """
+
+    __tablename__ = "source_runs"
+    __table_args__ = (Index("ix_source_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    http_errors: Mapped[int] = mapped_column(Integer, default=0)
+    items_found: Mapped[int] = mapped_column(Integer, default=0)
+    items_extracted: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    empty_bodies: Mapped[int] = mapped_column(Integer, default=0)
+    missing_dates: Mapped[int] = mapped_column(Integer, default=0)
+    mojibake: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OpsNotice(Base):
+    """An operations notice about a source: ``broken`` or ``recovered`` (not a news alert).
+
+    ``key`` is stable per transition (the webhook-id / Message-ID of every attempt).
+    ``status``: queued → delivered | failed; ``channel`` is where it was last tried.
+    ``lease_until`` marks a row a process is sending, as in the alert outbox.
+    """
+
+    __tablename__ = "ops_notices"
+    __table_args__ = (
+        Index("ix_ops_notices_source", "source", "id"),
+        Index("ix_ops_notices_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # broken | recovered
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

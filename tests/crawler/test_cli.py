@@ -88,6 +88,20 @@ def test_rules_check_lists_every_problem(
     assert any(line.startswith(f"{watchlist}:5:") and "duplicate rule" in line for line in err)
 
 
+def test_rules_check_warns_about_a_likely_typo_without_failing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchlist = tmp_path / "w.yaml"
+    watchlist.write_text(
+        "rules:\n  - name: x\n    all: [\"North Koreaa\", troops]\n", encoding="utf-8"
+    )
+    assert main(["rules", "check", str(watchlist)]) == 0
+    out = capsys.readouterr()
+    assert f"{watchlist}:3: warning:" in out.err
+    assert "did you mean 'North Korea'?" in out.err
+    assert "ok (1 rules)" in out.out
+
+
 def test_rules_check_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "check", str(REPO / "watchlist.yaml")]) == 0
     assert "ok (1 rules)" in capsys.readouterr().out

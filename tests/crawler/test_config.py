@@ -113,3 +113,15 @@ def test_embedded_default_without_local_config(
     assert cfg.database == f"sqlite:///{tmp_path / 'wirewatch.db'}"
     assert cfg.sources[0].path == str(repo / "seeds" / "*.txt")
     assert [Path(w).read_text() for w in cfg.watchlists] == [(repo / "watchlist.yaml").read_text()]
+
+
+def test_dedupe_window(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    assert load_config(write(tmp_path, "database: sqlite:///x.db\n")).dedupe.window_delta == (
+        timedelta(days=7)
+    )
+    cfg = load_config(write(tmp_path, "dedupe:\n  window: 36h\n"))
+    assert cfg.dedupe.window_delta == timedelta(hours=36)
+    with pytest.raises(ConfigError, match=r":2: dedupe.window: .*'soon' is not a duration"):
+        load_config(write(tmp_path, "dedupe:\n  window: soon\n"))

@@ -1,0 +1,71 @@
+"""``wirewatch status``: next-run computation and what ``build_status`` reads (both backends)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.config import FeedSource, load_config
+from crawler.health import HealthPolicy, SourceRun, record_runs
+from crawler.status import build_status, next_run
+
+NOW = datetime(2026, 11, 23, 12, 7, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("every", "cron", "last", "expected"),
+    [
+        ("10m", None, None, NOW),  # never run: the scheduler starts it at once
+        ("10m", None, NOW - timedelta(minutes=3), NOW + timedelta(minutes=7)),
+        (None, None, NOW - timedelta(minutes=1), NOW + timedelta(minutes=14)),  # default 15m
+        (None, "*/5 * * * *", None, datetime(2026, 11, 23, 12, 10, tzinfo=timezone.utc)),
+        (
+            None,
+            "0 * * * *",
+            NOW - timedelta(minutes=1),
+            datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc),
+        ),
+    ],
+)
+def test_next_run(
+    every: str | None, cron: str | None, last: datetime | None, expected: datetime
+) -> None:
+    source = FeedSource(type="feed", name="w", url="http://x/f", every=every, cron=cron)
+    assert next_run(source, last, NOW) == expected
+
+
+def test_build_status(sessions: sessionmaker[Session], database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"database: {database_url}\n"
+        "sources:\n"
+        "  - {name: wire, type: feed, url: 'http://127.0.0.1:1/f.xml', every: 5m}\n"
+        "  - {name: seeds, type: files, path: 'seeds/*.txt', cron: '0 * * * *'}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    for i in range(3):
+        at = NOW - timedelta(minutes=30 - 5 * i)
+        record_runs(
+            sessions,
+            [SourceRun("wire", at, at + timedelta(seconds=2), "failed", error="HTTP 503")],
+            policy=HealthPolicy(),
+        )
+    status = build_status(sessions, config, NOW).to_json()
+    wire, seeds = status["sources"]
+    assert wire["health"] == "broken"
+    assert wire["consecutive_failures"] == 3
+    assert wire["last_error"] == "HTTP 503"
+    assert wire["health_reason"] == "HTTP 503 (3 failed runs in a row)"
+    assert wire["schedule"] == "every 5m"
+    assert seeds["health"] == "unknown" and seeds["last_run"] is None
+    assert seeds["schedule"] == "cron 0 * * * *"
+    assert status["alerts"] == {"queued": 0, "delivered": 0, "failed": 0}
+    pending = status["ops_notices"]["pending"]
+    assert [(n["source"], n["kind"], n["status"]) for n in pending] == [
+        ("wire", "broken", "queued")
+    ]
+    assert status["ops_notices"]["channel"] is None
