@@ -93,7 +93,7 @@ def test_rules_check_warns_about_a_likely_typo_without_failing(
 ) -> None:
     watchlist = tmp_path / "w.yaml"
     watchlist.write_text(
-        "rules:\n  - name: x\n    all: [\"North Koreaa\", troops]\n", encoding="utf-8"
+        'rules:\n  - name: x\n    all: ["North Koreaa", troops]\n', encoding="utf-8"
     )
     assert main(["rules", "check", str(watchlist)]) == 0
     out = capsys.readouterr()
