@@ -188,8 +188,10 @@ class Runner:
         stop_grace: float = STOP_GRACE,
         out: TextIO | None = None,
         command: Callable[[Config, str], list[str]] | None = None,
+        notices: Callable[[Config], Any] | None = None,
     ) -> None:
         self.config = config
+        self._notices = notices
         self.stats = RunStats()
         self.concurrency = concurrency
         self.stopping = threading.Event()
@@ -288,6 +290,9 @@ class Runner:
         """One delivery round of due alerts (serialised; a no-op once stopping)."""
         with self._dispatch_lock:
             summary = self._dispatcher.deliver_due()
+            if self._notices is not None and not self.stopping.is_set():
+                # Ops notices too: the crawl children leave console ones to this process.
+                self._notices(self.config)
         if summary.delivered or summary.failed or summary.retrying:
             log.info(
                 "delivery: %d delivered, %d to retry, %d failed",
@@ -502,6 +507,7 @@ def run(config: Config, *, concurrency: int | None = None) -> int:
     from sqlalchemy import func, select
 
     from alerts.dispatch import Dispatcher
+    from alerts.ops import deliver_notices
     from crawler.app import App
     from crawler.models import Alert
 
@@ -518,6 +524,7 @@ def run(config: Config, *, concurrency: int | None = None) -> int:
     runner = Runner(
         config,
         dispatcher_factory=lambda channels: Dispatcher(app.sessions, channels),
+        notices=lambda cfg: deliver_notices(app.sessions, cfg),
         queued=queued,
         concurrency=concurrency or default_concurrency(),
     )

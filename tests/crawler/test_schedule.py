@@ -539,3 +539,14 @@ def test_ctrl_c_mid_crawl_keeps_the_alerts_for_the_next_start(tmp_path: Path) ->
 def test_apscheduler_skip_warnings_give_way_to_ours(msg: str, kept: bool) -> None:
     record = logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, msg, (), None)
     assert _SaidBetterFilter().filter(record) is kept
+
+
+def test_delivery_rounds_send_ops_notices_until_stopping(tmp_path: Path) -> None:
+    seen: list[object] = []
+    runner, made, _ = _runner(tmp_path, _source("a", every="10m"), notices=seen.append)
+    runner.deliver()
+    assert made[-1].rounds == 1
+    assert seen == [runner.config]
+    runner.stopping.set()
+    runner.deliver()
+    assert seen == [runner.config]
