@@ -468,6 +468,13 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
 def test_ctrl_c_mid_crawl_keeps_the_alerts_for_the_next_start(tmp_path: Path) -> None:
     config = _seeded(tmp_path)
     cmd = [sys.executable, "-m", "crawler", "-v", "-c", str(config), "run"]
@@ -485,6 +492,13 @@ def test_ctrl_c_mid_crawl_keeps_the_alerts_for_the_next_start(tmp_path: Path) ->
         err = ""
         while "source seeds: crawl started" not in err and time.monotonic() < deadline:
             err += proc.stderr.readline()
+        # The child must have left the scheduler's process group (setsid between fork and
+        # exec) before Ctrl-C, else the signal stays pending and kills it right after exec.
+        while time.monotonic() < deadline and not any(
+            pid != proc.pid and _pgid(pid) not in (None, proc.pid)
+            for pid in _processes_mentioning(str(config))
+        ):
+            time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C; the crawl child is still importing
         out, rest = proc.communicate(timeout=60)
         err += rest
