@@ -7,16 +7,16 @@ is printed as one line on stderr with exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
-import re
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from crawler.config import Config, ConfigError, load_config
+from crawler.config import Config, ConfigError, load_config, parse_duration
 from crawler.db import DatabaseError
 
 log = logging.getLogger("wirewatch")
@@ -204,16 +204,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # --- stories / alerts -----------------------------------------------------------------------
 
-_AGE = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """``24h``/``7d``/``30m`` ago, or an ISO 8601 date/time (UTC when no offset)."""
     now = now or datetime.now(timezone.utc)
-    m = _AGE.match(value.strip().lower())
-    if m:
-        return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    with contextlib.suppress(ValueError):
+        return now - parse_duration(value.strip().lower())
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:

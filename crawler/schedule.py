@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -60,7 +59,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.child import STOP_GRACE, ChildResult, crawl_command, run_child
-from crawler.config import Config, ConfigError, load_config
+from crawler.config import Config, ConfigError, load_config, parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +69,12 @@ HEARTBEAT_EVERY = timedelta(minutes=5)
 WATCH_EVERY = timedelta(seconds=5)
 START_SPREAD = timedelta(minutes=15)  # the default interval
 MISFIRE_GRACE = 3600
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _SOURCE = "source:"
 
 
 def parse_every(value: str) -> timedelta:
     """``30s``, ``15m``, ``2h``, ``1d`` → timedelta; ValueError otherwise."""
-    m = _DURATION.match(value)
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"every: {value!r} is not a duration such as 30s, 15m, 2h or 1d")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    return parse_duration(value)
 
 
 def trigger_for(source: Any) -> IntervalTrigger | CronTrigger:
@@ -93,7 +87,7 @@ def trigger_for(source: Any) -> IntervalTrigger | CronTrigger:
     try:
         every = parse_every(source.every) if source.every else DEFAULT_EVERY
     except ValueError as exc:
-        raise ConfigError("config", None, f"source {source.name}: {exc}") from None
+        raise ConfigError("config", None, f"source {source.name}: every: {exc}") from None
     return IntervalTrigger(seconds=every.total_seconds(), timezone="UTC")
 
 
@@ -104,8 +98,7 @@ def timeout_for(source: Any) -> float:
         try:
             return parse_every(source.timeout).total_seconds()
         except ValueError as exc:
-            problem = str(exc).replace("every:", "timeout:", 1)
-            raise ConfigError("config", None, f"source {source.name}: {problem}") from None
+            raise ConfigError("config", None, f"source {source.name}: timeout: {exc}") from None
     trigger = trigger_for(source)
     if isinstance(trigger, IntervalTrigger):
         return min(max(trigger.interval.total_seconds(), 60.0), 3600.0)
