@@ -8,6 +8,7 @@ Two tests run the real ``wirewatch run`` over the seed stories.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import os
@@ -30,6 +31,7 @@ from alerts.dispatch import DeliverySummary
 from crawler.child import run_child
 from crawler.config import ConfigError, FilesSource, load_config
 from crawler.schedule import Runner, _SaidBetterFilter, parse_every, timeout_for, trigger_for
+from tests.httpserver import LocalHTTPServer, Reply
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -475,8 +477,52 @@ def _pgid(pid: int) -> int | None:
         return None
 
 
+def _slow_feed_config(tmp_path: Path, server: LocalHTTPServer) -> Path:
+    """A feed of the two seed stories whose article pages take 3 s each to answer, so a
+    Ctrl-C is sure to land while the crawl is running."""
+    base = server.url("").rstrip("/")
+    items = []
+    for i, seed in enumerate(sorted((REPO / "seeds").glob("*.txt"))):
+        paragraphs = [p for p in seed.read_text(encoding="utf-8").split("\n") if p.strip()]
+        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[:-1])
+        page = (
+            f'<html lang="ar"><head><meta charset="utf-8"><title>story {i}</title></head>'
+            f"<body><article><h1>story {i}</h1>{body}</article></body></html>"
+        ).encode()
+
+        def slow(_: object, page: bytes = page) -> Reply:
+            time.sleep(3)
+            return Reply(200, {"Content-Type": "text/html; charset=utf-8"}, page)
+
+        server.add(f"/a/{i}.html", slow)
+        items.append(f"<item><title>story {i}</title><link>{base}/a/{i}.html</link></item>")
+    server.add(
+        "/feed.xml",
+        Reply(
+            200,
+            {"Content-Type": "application/rss+xml"},
+            (
+                '<rss version="2.0"><channel><title>t</title>' + "".join(items) + "</channel></rss>"
+            ).encode(),
+        ),
+    )
+    (tmp_path / "watchlist.yaml").write_bytes((REPO / "watchlist.yaml").read_bytes())
+    config = tmp_path / "wirewatch.yaml"
+    config.write_text(
+        "database: sqlite:///w.db\n"
+        f"sources:\n  - name: seeds\n    type: feed\n    url: {base}/feed.xml\n    every: 1h\n"
+        "watchlists: [watchlist.yaml]\nchannels:\n  terminal:\n    type: console\n",
+        encoding="utf-8",
+    )
+    return config
+
+
 def test_ctrl_c_mid_crawl_keeps_the_alerts_for_the_next_start(tmp_path: Path) -> None:
-    config = _seeded(tmp_path)
+    with LocalHTTPServer({}) as server:
+        _ctrl_c_mid_crawl(tmp_path, _slow_feed_config(tmp_path, server))
+
+
+def _ctrl_c_mid_crawl(tmp_path: Path, config: Path) -> None:
     cmd = [sys.executable, "-m", "crawler", "-v", "-c", str(config), "run"]
     proc = subprocess.Popen(
         cmd,
