@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from html.entities import name2codepoint
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import scrapy
@@ -59,6 +59,9 @@ REDIRECT_CODES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
 
 logger = logging.getLogger(__name__)
+
+
+DocT = TypeVar("DocT")
 
 
 class UnsafeXML(ValueError):
@@ -450,3 +453,15 @@ class UrlSourceSpider(WirewatchSpider):
             raise ValueError(f"spider {self.name!r} needs a 'url' argument")
         self.url = url
         self.policy = HostPolicy.for_source(url, allow_hosts)
+
+    def read_document(
+        self, response: Response, parse: Callable[[bytes, str, str | None], DocT]
+    ) -> DocT | None:
+        """``parse(body, url, encoding)`` of a feed or sitemap response, or None when the
+        document is refused (malformed, unsafe, not this kind): counted and logged once."""
+        try:
+            return parse(self.xml_body(response), response.url, self.xml_encoding(response))
+        except (UnsafeXML, etree.XMLSyntaxError, ValueError) as exc:
+            self.inc(f"{self.name}/malformed")
+            logger.error("[%s] %s %s refused: %s", self.source, self.name, response.url, exc)
+            return None

@@ -29,7 +29,6 @@ from crawler.dates import find_arabic_date, parse_date
 from crawler.spiders.base import (
     REDIRECT_CODES,
     ArticleHint,
-    UnsafeXML,
     UrlSourceSpider,
     child_text,
     localname,
@@ -119,11 +118,8 @@ class FeedSpider(UrlSourceSpider):
         if response.status in REDIRECT_CODES:
             yield from self.follow_redirect(response)
             return
-        try:
-            entries = parse_feed(self.xml_body(response), response.url, self.xml_encoding(response))
-        except (UnsafeXML, etree.XMLSyntaxError, ValueError) as exc:
-            self.inc("feed/malformed")
-            logger.error("[%s] feed %s refused: %s", self.source, response.url, exc)
+        entries = self.read_document(response, parse_feed)
+        if entries is None:
             return
         self.inc("feed/items", len(entries))
         missing = sum(1 for entry in entries if not entry.link)

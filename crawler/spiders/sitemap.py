@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml import etree
 from scrapy.http import Response
 
 from crawler.dates import parse_date
 from crawler.spiders.base import (
     REDIRECT_CODES,
     ArticleHint,
-    UnsafeXML,
     UrlSourceSpider,
     child_text,
     localname,
@@ -95,11 +93,8 @@ class SitemapSpider(UrlSourceSpider):
         if response.status in REDIRECT_CODES:
             yield from self.follow_redirect(response)
             return
-        try:
-            doc = parse_sitemap(self.xml_body(response), response.url, self.xml_encoding(response))
-        except (UnsafeXML, etree.XMLSyntaxError, ValueError) as exc:
-            self.inc("sitemap/malformed")
-            logger.error("[%s] sitemap %s refused: %s", self.source, response.url, exc)
+        doc = self.read_document(response, parse_sitemap)
+        if doc is None:
             return
         depth = int(response.meta.get(_DEPTH_META, 0))
         offsite: list[str] = []

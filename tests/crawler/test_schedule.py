@@ -66,17 +66,7 @@ def test_triggers_from_sources() -> None:
 
 
 def test_run_crawls_on_schedule_delivers_once_and_stops_on_sigterm(tmp_path: Path) -> None:
-    (tmp_path / "seeds").mkdir()
-    for seed in (REPO / "seeds").glob("*.txt"):
-        (tmp_path / "seeds" / seed.name).write_bytes(seed.read_bytes())
-    (tmp_path / "watchlist.yaml").write_bytes((REPO / "watchlist.yaml").read_bytes())
-    config = tmp_path / "wirewatch.yaml"
-    config.write_text(
-        "database: sqlite:///w.db\n"
-        "sources:\n  - name: seeds\n    type: files\n    path: seeds/*.txt\n    every: 2s\n"
-        "watchlists: [watchlist.yaml]\nchannels:\n  terminal:\n    type: console\n",
-        encoding="utf-8",
-    )
+    config = _seeded(tmp_path, every="2s")
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler", "-c", str(config), "run"],
         cwd=tmp_path,
@@ -443,7 +433,8 @@ def test_heartbeat_line(tmp_path: Path) -> None:
 # --- the real thing -------------------------------------------------------------------------
 
 
-def _seeded(tmp_path: Path) -> Path:
+def _seeded(tmp_path: Path, every: str) -> Path:
+    """A config over copies of the seed stories, crawled ``every`` so often."""
     (tmp_path / "seeds").mkdir()
     for seed in (REPO / "seeds").glob("*.txt"):
         (tmp_path / "seeds" / seed.name).write_bytes(seed.read_bytes())
@@ -451,7 +442,7 @@ def _seeded(tmp_path: Path) -> Path:
     config = tmp_path / "wirewatch.yaml"
     config.write_text(
         "database: sqlite:///w.db\n"
-        "sources:\n  - name: seeds\n    type: files\n    path: seeds/*.txt\n    every: 1h\n"
+        f"sources:\n  - name: seeds\n    type: files\n    path: seeds/*.txt\n    every: {every}\n"
         "watchlists: [watchlist.yaml]\nchannels:\n  terminal:\n    type: console\n",
         encoding="utf-8",
     )
