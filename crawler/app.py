@@ -46,6 +46,10 @@ class App:
     def for_settings(cls, settings: Any) -> App:
         """The registered App for ``settings['WIREWATCH_CONFIG']``, opened on first use."""
         path = settings.get("WIREWATCH_CONFIG")
+        if path:  # every component of every crawler asks: read the YAML once
+            known = cls._apps.get(str(Path(path).resolve()))
+            if known is not None:
+                return known
         config = load_config(Path(path) if path else None)
         app = cls._apps.get(str(config.path))
         return app if app is not None else cls.open(config)
