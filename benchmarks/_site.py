@@ -94,19 +94,14 @@ class Site:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
+                status = 200
                 if self.path == "/feed.xml":
                     body, ctype = site.feed(), "application/rss+xml"
                 elif self.path in site.pages:
                     body, ctype = site.pages[self.path], "text/html; charset=utf-8"
                 else:
-                    body, ctype = b"not found", "text/plain"
-                    self.send_response(404)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                self.send_response(200)
+                    status, body, ctype = 404, b"not found", "text/plain"
+                self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
