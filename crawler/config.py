@@ -166,6 +166,22 @@ class _Schedule(_Model):
     cron: str | None = None
     timeout: str | None = None  # hard limit of one `wirewatch run` crawl, parsed like every
 
+    @field_validator("every", "timeout")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(value, timezone="UTC")
+        return value
+
 
 class FilesSource(_Schedule):
     type: Literal["files"]
@@ -298,6 +314,7 @@ def _problem(err: Mapping[str, Any]) -> str:
             if isinstance(err.get("input"), dict)
             else msg
         )
+    msg = msg.removeprefix("Value error, ")  # our own validators' messages stand alone
     return msg[0].lower() + msg[1:] if msg else "invalid value"
 
 
@@ -305,9 +322,9 @@ def validation_error(doc: YamlDoc, exc: ValidationError) -> ConfigError:
     """The first pydantic error as ``file:line: key: problem``."""
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not isinstance(p, str) or p in _keys_at(doc, err["loc"]))
+    name = ".".join(str(p) for p in loc) or "top level"
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc = (*loc, "type")  # point at the `type:` line, not the entry's first line
-    name = ".".join(str(p) for p in err["loc"]) or "top level"
     return doc.error(loc, f"{name}: {_problem(err)}")
 
 

@@ -125,3 +125,22 @@ def test_dedupe_window(tmp_path: Path) -> None:
     assert cfg.dedupe.window_delta == timedelta(hours=36)
     with pytest.raises(ConfigError, match=r":2: dedupe.window: .*'soon' is not a duration"):
         load_config(write(tmp_path, "dedupe:\n  window: soon\n"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("every", "soon", "sources.0.every: 'soon' is not a duration"),
+        ("timeout", "2 min", "sources.0.timeout: '2 min' is not a duration"),
+        ("cron", "every tuesday", "sources.0.cron: wrong number of fields"),
+    ],
+)
+def test_schedule_mistakes_name_file_and_line(
+    tmp_path: Path, field: str, value: str, problem: str
+) -> None:
+    path = write(
+        tmp_path, f"sources:\n  - name: s\n    type: files\n    path: x\n    {field}: {value}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:5: {problem}")
