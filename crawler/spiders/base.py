@@ -1,4 +1,7 @@
-"""What every wirewatch spider shares: host policy, redirects, safe XML, article parsing.
+"""What every wirewatch spider shares: requests, redirects, article parsing, stats.
+
+Which hosts a source may follow is :mod:`crawler.spiders.hosts`; feeds and sitemaps are
+parsed by :mod:`crawler.spiders.xmlsafe`.
 
 Requests
     Every request goes out with redirects handled here rather than by Scrapy's
@@ -31,11 +34,9 @@ Stats (slash paths)
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from html.entities import name2codepoint
 from typing import Any, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -51,6 +52,8 @@ from w3lib.encoding import http_content_type_encoding
 from crawler.encoding import decode_body, looks_like_mojibake, normalise_encoding_name
 from crawler.extract import clean_title, extract_article
 from crawler.items import Story
+from crawler.spiders.hosts import HostPolicy
+from crawler.spiders.xmlsafe import UnsafeXML
 
 ARTICLE_META = "wirewatch_article"
 ORIGIN_META = "wirewatch_origin_url"
@@ -62,127 +65,6 @@ logger = logging.getLogger(__name__)
 
 
 DocT = TypeVar("DocT")
-
-
-class UnsafeXML(ValueError):
-    """Raised for XML we refuse to parse (entity declarations, not XML at all)."""
-
-
-# No network, no DTD loading, no entity expansion, no huge-tree mode: a billion-laughs or
-# external-entity document fails fast instead of expanding or fetching anything.
-_XML_PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "dtd_validation": False,
-    "huge_tree": False,
-    "remove_comments": True,
-    "remove_pis": True,
-    "recover": False,
-}
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
-_HTML_ENTITY = re.compile(
-    rb"&(" + b"|".join(n.encode() for n in name2codepoint if n not in _XML_ENTITIES) + rb");"
-)
-
-
-def _char_ref(match: re.Match[bytes]) -> bytes:
-    return b"&#%d;" % name2codepoint[match.group(1).decode()]
-
-
-def parse_xml(body: bytes, encoding: str | None = None) -> etree._Element:
-    """Parse a feed or sitemap safely; raise :class:`UnsafeXML` or ``etree.XMLSyntaxError``.
-
-    Any ``<!ENTITY`` declaration is refused outright: feeds and sitemaps have no use for
-    them, and it is the one way to an entity bomb or an XXE. XML names its own charset, so
-    the document is first parsed as declared; when its bytes do not match (a windows-1256
-    feed without an XML declaration, say), ``encoding`` — the source override or the HTTP
-    charset — is the second try, and charset detection the third.
-    """
-    if _ENTITY_DECL.search(body):
-        raise UnsafeXML("document declares XML entities")
-    try:
-        root = etree.fromstring(body, etree.XMLParser(**_XML_PARSER_OPTIONS))
-    except etree.XMLSyntaxError as exc:
-        if _HTML_ENTITY.search(body) and "Entity" in str(exc):
-            # Feeds often carry HTML entities (&nbsp; &hellip;) that XML does not define;
-            # spell them as character references and try once more.
-            return parse_xml(_HTML_ENTITY.sub(_char_ref, body), encoding)
-        if not encoding:
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                encoding = decode_body(body).encoding
-            else:
-                raise exc from None  # valid UTF-8: the syntax error is real
-        text = _XML_DECL.sub("", body.decode(encoding, errors="replace"), count=1)
-        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_XML_PARSER_OPTIONS))
-    if root is None:
-        raise UnsafeXML("empty document")
-    return root
-
-
-def localname(el: etree._Element) -> str:
-    """Tag name without namespace: ``{http://www.w3.org/2005/Atom}entry`` → ``entry``."""
-    tag = el.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def child_text(el: etree._Element, *names: str) -> str | None:
-    """Stripped text of the first child whose local name is one of ``names``."""
-    for name in names:
-        for child in el:
-            if localname(child) == name:
-                text = "".join(child.itertext()).strip()
-                if text:
-                    return text
-    return None
-
-
-def split_hosts(value: str | Iterable[str] | None) -> list[str]:
-    """``"a.org, b.org"`` or ``["a.org"]`` → lower-case host names, empties dropped."""
-    if value is None:
-        return []
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return [h.strip().lower().rstrip(".") for h in items if h and h.strip()]
-
-
-def _bare_host(host: str) -> str:
-    host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
-
-
-@dataclass(frozen=True)
-class HostPolicy:
-    """Which URLs a source may follow: http(s) on its own host or a listed one.
-
-    Host names compare case-insensitively with ``www.`` and a trailing dot ignored; ports
-    are not compared. Only hosts the operator wrote down are ever followed, so a link or
-    redirect from a public site to ``127.0.0.1``, ``169.254.169.254`` or ``localhost`` is
-    refused by construction — and a source configured on a loopback address works,
-    because the operator chose it.
-    """
-
-    hosts: frozenset[str]
-
-    @classmethod
-    def for_source(cls, url: str, allow_hosts: str | Iterable[str] | None) -> HostPolicy:
-        """Policy for a source at ``url`` that may also follow ``allow_hosts``."""
-        host = urlsplit(url).hostname or ""
-        return cls(frozenset(_bare_host(h) for h in [host, *split_hosts(allow_hosts)] if h))
-
-    def allows(self, url: str) -> bool:
-        """True when ``url`` is http(s) on one of the policy's hosts."""
-        try:
-            parts = urlsplit(url)
-            host = parts.hostname or ""
-        except ValueError:
-            return False
-        if parts.scheme not in ("http", "https") or not host:
-            return False
-        return _bare_host(host) in self.hosts
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Kwargs: ``source`` (name stored with each story), ``url`` (the feed), ``allow_ho
 (comma-separated string or list of other hosts whose article links may be followed),
 ``encoding`` (charset override for the feed and its pages).
 
-The feed is parsed with :func:`crawler.spiders.base.parse_xml` (no entities, no network);
+The feed is parsed with :func:`crawler.spiders.xmlsafe.parse_xml` (no entities, no network);
 a malformed or hostile feed logs one error and yields nothing. Each entry's link is
 followed when it is on the feed's host or an allowed host; the entry's title and date are
 passed to the page as hints (the feed date wins, the feed title fills in).
@@ -26,14 +26,8 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawler.dates import find_arabic_date, parse_date
-from crawler.spiders.base import (
-    REDIRECT_CODES,
-    ArticleHint,
-    UrlSourceSpider,
-    child_text,
-    localname,
-    parse_xml,
-)
+from crawler.spiders.base import REDIRECT_CODES, ArticleHint, UrlSourceSpider
+from crawler.spiders.xmlsafe import child_text, localname, parse_xml
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +68,7 @@ def _entry_link(entry: etree._Element, base_url: str) -> str:
 def parse_feed(body: bytes, base_url: str, encoding: str | None = None) -> list[FeedEntry]:
     """Entries of an RSS/RDF/Atom feed, in document order.
 
-    Raises :class:`~crawler.spiders.base.UnsafeXML` or ``lxml.etree.XMLSyntaxError`` for a
+    Raises :class:`~crawler.spiders.xmlsafe.UnsafeXML` or ``lxml.etree.XMLSyntaxError`` for a
     document that is not a safe, well-formed feed, and ``ValueError`` for well-formed XML
     that is no feed (e.g. an HTML page or a sitemap).
     """

@@ -23,14 +23,8 @@ from urllib.parse import urljoin
 from scrapy.http import Response
 
 from crawler.dates import parse_date
-from crawler.spiders.base import (
-    REDIRECT_CODES,
-    ArticleHint,
-    UrlSourceSpider,
-    child_text,
-    localname,
-    parse_xml,
-)
+from crawler.spiders.base import REDIRECT_CODES, ArticleHint, UrlSourceSpider
+from crawler.spiders.xmlsafe import child_text, localname, parse_xml
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +46,7 @@ def parse_sitemap(body: bytes, base_url: str, encoding: str | None = None) -> Si
 
     Google News entries give the hint title and date; otherwise ``lastmod`` is not used
     as a publication date (it changes on every edit). Raises like
-    :func:`crawler.spiders.base.parse_xml`, and ``ValueError`` for other XML.
+    :func:`crawler.spiders.xmlsafe.parse_xml`, and ``ValueError`` for other XML.
     """
     root = parse_xml(body, encoding)
     kind = localname(root)

@@ -15,10 +15,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from crawler.spiders.base import HostPolicy, UnsafeXML, split_hosts
 from crawler.spiders.feed import FeedSpider, parse_feed
 from crawler.spiders.files import FilesSpider
+from crawler.spiders.hosts import HostPolicy, split_hosts
 from crawler.spiders.sitemap import SitemapSpider, parse_sitemap
+from crawler.spiders.xmlsafe import UnsafeXML
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
