@@ -279,11 +279,20 @@ def hamza_variants(term: str) -> list[str]:
     return list(out)
 
 
+# Words whose capitals matter: written so, they name something the lower-case word does
+# not («US troops» is the United States, «told us» is not).  Document and watchlist both
+# turn them into the token given here, which no lower-case word folds to.
+CASED_WORDS = {"US": "u.s"}
+
+
 def term_words(term: str) -> list[str]:
     """The folded words of a watchlist term, each without a leading article.
 
-    «القوات الروسية» → [قوات, روسيه]; words of two letters keep their article.
+    «القوات الروسية» → [قوات, روسيه]; words of two letters keep their article; «US» (see
+    ``CASED_WORDS``) → [u.s].
     """
+    if term.strip() in CASED_WORDS:
+        return [CASED_WORDS[term.strip()]]
     out = []
     for word in words(fold(term)):
         if word.startswith("ال") and len(word) - 2 >= MIN_STEM and _is_arabic(word):

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from pipelines.arabic import RAW_WORD, fold, fold_letters, words
+from pipelines.arabic import CASED_WORDS, RAW_WORD, fold, fold_letters, words
 from pipelines.rules_model import Hit
 
 FIELD_NAMES = ("title", "body")
@@ -191,9 +191,29 @@ class Document:
                     tokens.append(piece)
                     token_sentence.append(sid)
                     token_raw.append(r)
-        return cls(
+        doc = cls(
             texts, tokens, token_sentence, token_raw, sentences, field_first, raw_words, sources
         )
+        for index, text in enumerate(texts):
+            if any(upper in text for upper in CASED_WORDS):  # rare: «US» in English copy
+                doc._keep_case(index)
+        return doc
+
+    def _keep_case(self, index: int) -> None:
+        """Tokens of field ``index`` written as one of ``CASED_WORDS`` (the country «US»,
+        not the pronoun «us») become that word's own token."""
+        text = self.texts[index]
+        starts = self._word_starts(index)
+        raws = self.raw_words[index]
+        first = self.field_first[index]
+        last = (
+            self.field_first[index + 1] if index + 1 < len(self.field_first) else len(self.tokens)
+        )
+        for t in range(first, last):
+            r = self.token_raw[t]
+            cased = text[starts[r] : starts[r] + len(raws[r])]
+            if cased in CASED_WORDS and self.tokens[t] == cased.lower():
+                self.tokens[t] = CASED_WORDS[cased]
 
     # -- positions ----------------------------------------------------------------------
 
@@ -359,11 +379,14 @@ class Document:
                 by_sentence[sid] = [(begin, finish)]
             else:
                 marks.append((begin, finish))
-        # the title often repeats the lede: show each marked sentence once
+        # the title often repeats the lede (with or without its full stop): show it once
         shown: list[str] = []
+        seen: set[str] = set()
         for sid in sorted(by_sentence) if len(by_sentence) > 1 else by_sentence:
             text = self._marked(sid, by_sentence[sid])
-            if text not in shown:
+            key = text.rstrip(_ENDERS)
+            if key not in seen:
+                seen.add(key)
                 shown.append(text)
                 if len(shown) == max_sentences:
                     break

@@ -133,6 +133,7 @@ EXTRA: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
             "White House",
             "Pentagon",
             "U.S.",
+            "US",
             "USA",
         ],
         [],
@@ -445,6 +446,10 @@ TOPICS: list[dict[str, Any]] = [
             "soldier",
             "soldiers",
             "forces",
+            "servicemen",
+            "service members",
+            "servicemembers",
+            "military personnel",
         ],
     },
     {

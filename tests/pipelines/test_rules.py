@@ -337,3 +337,14 @@ def test_a_title_repeating_the_lede_is_shown_once(tmp_path: Path) -> None:
     text = "أرسلت بيونغ يانغ آلاف الجنود إلى روسيا"
     [match] = ruleset.match(text, text)
     assert all(len(e.sentences) == 1 for e in match.evidence)
+
+
+def test_a_title_repeating_the_lede_without_its_full_stop_is_shown_once(tmp_path: Path) -> None:
+    ruleset = load_watchlists([write(tmp_path, EXAMPLE)])
+    lede = "أرسلت بيونغ يانغ آلاف الجنود إلى روسيا"
+    [match] = ruleset.match(lede, lede + ".\n\nوقال مسؤول إن الجنود وصلوا.")
+    troops = next(e for e in match.evidence if e.term == "troops")
+    assert troops.sentences == [
+        "أرسلت بيونغ يانغ آلاف [[الجنود]] إلى روسيا",
+        "وقال مسؤول إن [[الجنود]] وصلوا.",
+    ]
