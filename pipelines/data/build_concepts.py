@@ -503,7 +503,19 @@ TOPICS: list[dict[str, Any]] = [
     {
         "name": "attack",
         "also": ["attacks", "assault"],
-        "literal": ["هجوم", "هجمات", "هجمة", "اعتداء", "اعتداءات", "attack", "assault"],
+        "literal": [
+            "هجوم",
+            "هجمات",
+            "هجمة",
+            "اعتداء",
+            "اعتداءات",
+            "هاجم",
+            "هاجمت",
+            "هاجموا",
+            "attack",
+            "attacked",
+            "assault",
+        ],
         "not": ["خط الهجوم"],  # football
     },
     {
@@ -514,7 +526,7 @@ TOPICS: list[dict[str, Any]] = [
     {
         "name": "shelling",
         "also": ["bombardment"],
-        "literal": ["قصف", "قصف مدفعي", "shelling", "bombardment"],
+        "literal": ["قصف", "قصفت", "قصفوا", "قصف مدفعي", "shelling", "shelled", "bombardment"],
     },
     {
         "name": "ceasefire",
@@ -544,12 +556,35 @@ TOPICS: list[dict[str, Any]] = [
     {
         "name": "explosion",
         "also": ["blast", "bombing"],
-        "literal": ["انفجار", "انفجارات", "تفجير", "تفجيرات", "explosion", "blast", "bombing"],
+        "literal": [
+            "انفجار",
+            "انفجارات",
+            "انفجر",
+            "انفجرت",
+            "تفجير",
+            "تفجيرات",
+            "explosion",
+            "exploded",
+            "blast",
+            "bombing",
+        ],
     },
     {
         "name": "killed",
         "also": ["dead", "casualties", "deaths"],
-        "literal": ["قتيل", "قتلى", "مقتل", "killed", "dead", "casualties"],
+        "literal": [
+            "قتيل",
+            "قتلى",
+            "مقتل",
+            "مصرع",
+            "قتل",
+            "قتلوا",
+            "حتف",  # «لقي حتفه», «لقوا حتفهم»: met their death
+            "killed",
+            "dead",
+            "deaths",
+            "casualties",
+        ],
     },
     {
         "name": "terrorism",
@@ -589,11 +624,23 @@ TOPICS: list[dict[str, Any]] = [
         "also": ["refugee", "displaced"],
         "literal": ["لاجئ", "لاجئين", "لاجئون", "نازح", "نازحين", "نازحون", "refugee", "displaced"],
     },
-    {"name": "invasion", "literal": ["غزو", "اجتياح", "invasion"]},
+    {"name": "invasion", "literal": ["غزو", "اجتياح", "اجتاح", "اجتاحت", "invasion", "invaded"]},
     {
         "name": "arrest",
         "also": ["arrests", "detained"],
-        "literal": ["اعتقال", "اعتقالات", "توقيف", "arrest", "arrested", "detained"],
+        "literal": [
+            "اعتقال",
+            "اعتقالات",
+            "اعتقل",
+            "اعتقلت",
+            "اعتقلوا",
+            "توقيف",
+            "القبض على",
+            "arrest",
+            "arrested",
+            "detained",
+            "detention",
+        ],
     },
     {
         "name": "military exercise",
