@@ -5,15 +5,19 @@
 - senders: :class:`alerts.console.ConsoleSender`, :class:`alerts.email.EmailSender`,
   :class:`alerts.webhook.WebhookSender`, each answering with a
   :class:`alerts.result.DeliveryResult`;
-- :mod:`alerts.render` — the only place that renders alerts (Jinja2 templates in
-  ``alerts/templates/``).
+- :mod:`alerts.render` — the only place that renders alerts, digests and ops notices
+  (Jinja2 templates in ``alerts/templates/``);
+- :mod:`alerts.hold` — volume control (digest periods, quiet hours, cooldowns) as pure
+  functions; :mod:`alerts.claims` applies it when claiming.
 """
 
 from __future__ import annotations
 
 from alerts.dispatch import Backoff, DeliveryOutcome, DeliverySummary, Dispatcher
+from alerts.hold import Volume
+from alerts.messages import DigestView, NoticeView
 from alerts.outbox import alert_key, enqueue
-from alerts.render import AlertView, build_view
+from alerts.render import AlertView, Message, build_view
 from alerts.result import DeliveryResult, FailureReason, Sender, classify
 
 __all__ = [
@@ -22,9 +26,13 @@ __all__ = [
     "DeliveryOutcome",
     "DeliveryResult",
     "DeliverySummary",
+    "DigestView",
     "Dispatcher",
     "FailureReason",
+    "Message",
+    "NoticeView",
     "Sender",
+    "Volume",
     "alert_key",
     "build_view",
     "classify",

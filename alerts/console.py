@@ -1,4 +1,5 @@
-"""Console channel: one line per alert on a text stream (stdout by default)."""
+"""Console channel: one line per alert on a text stream (stdout by default); a digest is
+one line per alert it carries."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sys
 import threading
 from typing import TextIO
 
-from alerts.render import AlertView, render_console
+from alerts.render import Message, render_console
 from alerts.result import DeliveryResult, classify
 
 __all__ = ["ConsoleSender"]
@@ -28,7 +29,7 @@ class ConsoleSender:
     def __repr__(self) -> str:
         return f"ConsoleSender(stream={self._stream!r})"
 
-    def send(self, key: str, view: AlertView) -> DeliveryResult:
+    def send(self, key: str, view: Message) -> DeliveryResult:
         line = render_console(view)
         stream = self._stream if self._stream is not None else sys.stdout
         try:

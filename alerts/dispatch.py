@@ -21,6 +21,12 @@ A crash between send and record leaves the lease to expire; the row is then clai
 again and re-sent with the same key (``webhook-id``, ``Message-ID``), which receivers can
 deduplicate. A delivered row is never claimed again.
 
+Volume control (:mod:`alerts.hold`, :mod:`alerts.claims`): a channel's ``cooldown`` and
+``quiet_hours`` and a rule's ``digest`` hold rows back at claim time; rows released
+together go out as one digest message (``dig_...`` key), claimed, sent, retried and
+recorded as one unit exactly like a single alert. Each row remembers its message
+(``batch_key``), so a re-send after a crash is the same message with the same key.
+
 An HTTP 410 disables a webhook endpoint: the failing alert is ``failed`` (reason
 ``gone``), and later alerts for the same channel *and URL* stay queued untried (counted as
 ``skipped``) — found again from the stored attempt on every run, so it survives restarts.
@@ -30,9 +36,10 @@ configured stay queued and are skipped with a warning.
 The database side of all this (claim, record, release, the 410 lookup) lives in
 :mod:`alerts.ledger`; this module orchestrates senders and threads.
 
-Stats keys (``DeliverySummary.stats``): ``alerts/<kind>/delivered``,
+Stats keys (``DeliverySummary.stats``, counting alert rows): ``alerts/<kind>/delivered``,
 ``alerts/<kind>/retry/<reason>``, ``alerts/<kind>/failed/<reason>``,
-``alerts/skipped/<why>``.
+``alerts/skipped/<why>``, ``alerts/held/<why>`` (``digest`` | ``quiet_hours`` |
+``cooldown``); ``alerts/<kind>/digests`` counts digest messages delivered.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.console import ConsoleSender
 from alerts.email import EmailSender
+from alerts.hold import Volume
 from alerts.ledger import Backoff, ChannelConfig, Claim, DeliveryOutcome, Ledger
 from alerts.result import DeliveryResult, FailureReason, Sender
 from alerts.webhook import WebhookSender
@@ -81,14 +89,19 @@ def _utcnow() -> datetime:
 class DeliverySummary:
     """What one :meth:`Dispatcher.deliver_due` did.
 
-    ``retrying`` rows stay queued with a later ``next_attempt_at``; ``skipped`` are due
-    rows left untried (unknown or disabled channel, open circuit, lease running out).
+    Counts are alert rows (a digest of three delivered counts 3; ``messages`` counts what
+    was sent). ``retrying`` rows stay queued with a later ``next_attempt_at``; ``skipped``
+    are due rows left untried (unknown or disabled channel, open circuit, lease running
+    out); ``held`` are due rows volume control put off (digest period, quiet hours,
+    cooldown), due again when the hold ends.
     """
 
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
+    held: int = 0
+    messages: int = 0
     stats: dict[str, int] = field(default_factory=dict)
     outcomes: list[DeliveryOutcome] = field(default_factory=list)
 
@@ -104,6 +117,8 @@ class DeliverySummary:
         self.retrying += other.retrying
         self.failed += other.failed
         self.skipped += other.skipped
+        self.held += other.held
+        self.messages += other.messages
         for key, value in other.stats.items():
             self.inc(key, value)
         self.outcomes.extend(other.outcomes)
@@ -145,6 +160,7 @@ class Dispatcher:
             batch=batch,
             backoff=backoff or Backoff(),
             rng=rng or random.random,
+            volumes={name: Volume.of(config) for name, config in self._channels.items()},
         )
         self._stopping = threading.Event()
         self._given: dict[str, Sender] = dict(senders or {})
@@ -217,10 +233,13 @@ class Dispatcher:
                 "its alerts stay queued until the channel points to another URL",
                 name,
             )
-        claims, skipped = self._ledger.claim(sorted(names - disabled), disabled)
+        claims, skipped, held = self._ledger.claim(sorted(names - disabled), disabled)
         for why, count in skipped.items():
             summary.skipped += count
             summary.inc(f"alerts/skipped/{why}", count)
+        for why, count in held.items():
+            summary.held += count
+            summary.inc(f"alerts/held/{why}", count)
         groups: dict[str, list[Claim]] = {}
         for claim in claims:
             groups.setdefault(claim.channel, []).append(claim)
@@ -239,13 +258,14 @@ class Dispatcher:
             # Connections live for one round: nothing leaks when a caller builds a
             # dispatcher per round and never closes it.
             self.close()
-        if summary.attempted or summary.skipped:
+        if summary.attempted or summary.skipped or summary.held:
             log.info(
-                "alerts: %d delivered, %d retrying, %d failed, %d skipped",
+                "alerts: %d delivered, %d retrying, %d failed, %d skipped, %d held",
                 summary.delivered,
                 summary.retrying,
                 summary.failed,
                 summary.skipped,
+                summary.held,
             )
         return summary
 
@@ -283,8 +303,8 @@ class Dispatcher:
                 if not quiet:
                     raise
                 log.exception("alerts: could not release %s; its lease will expire", claim.key)
-            summary.skipped += 1
-            summary.inc(f"alerts/skipped/{why}")
+            summary.skipped += claim.size
+            summary.inc(f"alerts/skipped/{why}", claim.size)
 
     def _send_each(
         self, name: str, sender: Sender, pending: deque[Claim], summary: DeliverySummary
@@ -304,8 +324,8 @@ class Dispatcher:
                 hold_until, hold_why = claim.next_attempt_at, "lease_expiring"
             if hold_until is not None:
                 self._ledger.release(claim, hold_until)
-                summary.skipped += 1
-                summary.inc(f"alerts/skipped/{hold_why}")
+                summary.skipped += claim.size
+                summary.inc(f"alerts/skipped/{hold_why}", claim.size)
                 continue
             try:
                 result = sender.send(claim.key, claim.view)
@@ -317,13 +337,16 @@ class Dispatcher:
             outcome = self._ledger.record(claim, result, self._channels.get(name))
             summary.outcomes.append(outcome)
             if result.ok:
-                summary.delivered += 1
-                summary.inc(f"alerts/{kind}/delivered")
+                summary.delivered += claim.size
+                summary.messages += 1
+                summary.inc(f"alerts/{kind}/delivered", claim.size)
+                if claim.key.startswith("dig_"):
+                    summary.inc(f"alerts/{kind}/digests")
                 continue
             reason = (result.reason or FailureReason.UNKNOWN).value
             if result.retryable:
-                summary.retrying += 1
-                summary.inc(f"alerts/{kind}/retry/{reason}")
+                summary.retrying += claim.size
+                summary.inc(f"alerts/{kind}/retry/{reason}", claim.size)
                 log.warning(
                     "alerts: %s via %s failed (%s: %s); retry at %s",
                     claim.key,
@@ -335,8 +358,8 @@ class Dispatcher:
                 if result.reason in _CIRCUIT_REASONS:
                     hold_until, hold_why = outcome.next_attempt_at, "channel_down"
             else:
-                summary.failed += 1
-                summary.inc(f"alerts/{kind}/failed/{reason}")
+                summary.failed += claim.size
+                summary.inc(f"alerts/{kind}/failed/{reason}", claim.size)
                 log.error(
                     "alerts: %s via %s failed permanently (%s: %s)",
                     claim.key,

@@ -1,9 +1,10 @@
-"""Email channel: one multipart/alternative (text + HTML, UTF-8) message per alert.
+"""Email channel: one multipart/alternative (text + HTML, UTF-8) message per alert — or per
+digest (``X-Wirewatch-Digest``) or ops notice.
 
 Built with :class:`email.message.EmailMessage` (which refuses CR/LF in header values);
 the crawled headline is collapsed to one line by :func:`alerts.render.one_line` before it
 reaches the Subject, so an injection attempt is neutralised *and* the alert delivered.
-``Message-ID`` is ``<alert key@wirewatch>``: a re-send after a crash is the same message
+``Message-ID`` is ``<alert or digest key@wirewatch>``: a re-send after a crash is the same message
 to the receiving side. Every SMTP step runs under the channel's ``timeout``; STARTTLS,
 implicit TLS (``ssl: true``) and login are used when configured. The password is a
 ``SecretStr`` and only revealed to ``smtplib.SMTP.login``.
@@ -19,7 +20,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from alerts.render import AlertView, one_line, render_email
+from alerts.render import DigestView, Message, one_line, render_email
 from alerts.result import DeliveryResult, classify
 from crawler.config import EmailChannel
 
@@ -31,7 +32,7 @@ def _utcnow() -> datetime:
 
 
 def build_message(
-    view: AlertView, channel: EmailChannel, *, now: datetime | None = None
+    view: Message, channel: EmailChannel, *, now: datetime | None = None
 ) -> EmailMessage:
     """The complete message for ``view`` on ``channel`` (no I/O)."""
     content = render_email(view)
@@ -43,27 +44,31 @@ def build_message(
     msg["Message-ID"] = f"<{view.key}@wirewatch>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Wirewatch-Rule"] = one_line(view.rule)
-    msg["X-Wirewatch-Alert"] = view.key
+    if isinstance(view, DigestView):
+        msg["X-Wirewatch-Digest"] = view.key
+        msg["X-Wirewatch-Count"] = str(len(view.alerts))
+    else:
+        msg["X-Wirewatch-Alert"] = view.key
     msg.set_content(content.text, subtype="plain", charset="utf-8")
     msg.add_alternative(content.html, subtype="html", charset="utf-8")
     return msg
 
 
 def _set_subject(msg: EmailMessage, subject: str) -> None:
-    """Set a one-line Subject, RFC 2047-encoded by :class:`email.header.Header` when it is
-    not ASCII.
+    """Set a one-line Subject, folded by :class:`email.header.Header` (RFC 2047-encoded
+    when it is not ASCII).
 
     Why not ``msg["Subject"] = subject``: CPython's folder (3.11/3.12) encodes each Arabic
     word of a long mixed header as its own encoded-word with the spaces *between* them,
     and decoders drop whitespace between encoded-words — the headline arrives as
-    ``كورياالشمالية``. ``Header.encode`` keeps the spaces inside the encoded-words and
-    folds under 78 columns, so the policy stores the lines as they are. ``subject`` is
-    already one line (:func:`alerts.render.one_line`), so nothing can be injected.
+    ``كورياالشمالية``; and an ASCII subject just over 78 columns is folded right after
+    ``Subject:``, which readers show as a leading space. ``Header.encode`` keeps the
+    spaces inside the encoded-words and folds under 78 columns, so the policy stores the
+    lines as they are. ``subject`` is already one line (:func:`alerts.render.one_line`),
+    so nothing can be injected.
     """
-    if subject.isascii():
-        msg["Subject"] = subject
-        return
-    msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+    charset = "us-ascii" if subject.isascii() else "utf-8"
+    msg.set_raw("Subject", Header(subject, charset, header_name="Subject").encode())
 
 
 class EmailSender:
@@ -112,7 +117,7 @@ class EmailSender:
             raise
         return smtp
 
-    def send(self, key: str, view: AlertView) -> DeliveryResult:
+    def send(self, key: str, view: Message) -> DeliveryResult:
         """Send the alert; SMTP replies and socket errors become a :class:`DeliveryResult`."""
         msg = build_message(view, self.channel, now=self._now())
         try:

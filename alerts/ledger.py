@@ -6,9 +6,11 @@ is ever open while a sender talks to the network (see :mod:`alerts.dispatch`):
 - :meth:`Ledger.claim` — due rows (``status = 'queued'``, ``next_attempt_at <= now``,
   no live lease) get ``lease_until = now + lease`` (``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises claimers) and are read into
-  :class:`~alerts.render.AlertView`\\ s;
-- :meth:`Ledger.record` — a ``DeliveryAttempt`` row plus the new state, applied only while
-  the claim's lease is still the row's lease (a lost lease is logged, never overwritten);
+  messages — one alert, or a digest of several (volume control: :mod:`alerts.claims`,
+  :mod:`alerts.hold`);
+- :meth:`Ledger.record` — a ``DeliveryAttempt`` row per alert plus the new state of every
+  alert of the message, applied only while the claim's lease is still the rows' lease (a
+  lost lease is logged, never overwritten);
 - :meth:`Ledger.release` — an untried claim goes back to the queue, attempts unchanged;
 - :meth:`Ledger.disabled_channels` — webhook channels whose current URL answered 410,
   found from the stored attempts, so it survives restarts.
@@ -23,10 +25,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.render import AlertView, build_view
+from alerts.claims import Claim, claim_channel, due_filter
+from alerts.hold import HoldReason, Volume
 from alerts.result import DeliveryResult, FailureReason
 from crawler.config import ConsoleChannel, EmailChannel, WebhookChannel
 from crawler.db import transaction
@@ -77,7 +80,8 @@ class Backoff:
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    """One attempt as recorded: ``outcome`` is ``delivered`` | ``retry`` | ``failed``."""
+    """One message's attempt as recorded: ``outcome`` is ``delivered`` | ``retry`` |
+    ``failed``."""
 
     key: str
     rule: str
@@ -86,25 +90,13 @@ class DeliveryOutcome:
     reason: str | None
     detail: str
     next_attempt_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A row this worker holds until ``lease_until``, with what its sender needs."""
-
-    id: int
-    key: str
-    rule: str
-    channel: str
-    attempts: int
-    next_attempt_at: datetime
-    lease_until: datetime
-    view: AlertView
+    count: int = 1  # alert rows the message carried (a digest carries several)
 
 
 class Ledger:
     """Claims and records alert deliveries on ``sessions``; ``now`` is the clock,
-    ``rng`` feeds the backoff jitter."""
+    ``rng`` feeds the backoff jitter, ``volumes`` holds each channel's volume control
+    (:class:`~alerts.hold.Volume`; a channel not in it has none)."""
 
     def __init__(
         self,
@@ -115,7 +107,9 @@ class Ledger:
         batch: int,
         backoff: Backoff,
         rng: Callable[[], float],
+        volumes: Mapping[str, Volume] | None = None,
     ) -> None:
+        self._volumes = dict(volumes or {})
         self._sessions = sessions
         self._now = now
         self._lease = lease
@@ -146,54 +140,40 @@ class Ledger:
                     found.add(name)
         return found
 
-    def claim(self, names: Iterable[str], disabled: set[str]) -> tuple[list[Claim], Counter[str]]:
-        """Lease up to ``batch`` due rows per channel in ``names`` (oldest due first).
+    def claim(
+        self, names: Iterable[str], disabled: set[str]
+    ) -> tuple[list[Claim], Counter[str], Counter[HoldReason]]:
+        """Lease the due alerts of the channels in ``names`` as messages (at most
+        ``batch`` rows per channel, oldest due first; see :mod:`alerts.claims`).
 
-        Returns the claims and, for due rows of other channels, how many were left alone
-        and why (``disabled`` when the channel is in ``disabled``, else
-        ``unknown_channel``). A row whose story is gone is failed with reason ``render``.
+        Returns the claims; for due rows of other channels, how many were left alone and
+        why (``disabled`` when the channel is in ``disabled``, else ``unknown_channel``);
+        and how many rows were held back by volume control, by reason (``digest``,
+        ``quiet_hours``, ``cooldown``). A row whose story is gone is failed with reason
+        ``render``.
         """
         now = self._now()
         until = now + self._lease
-        due = (
-            Alert.status == "queued",
-            Alert.next_attempt_at <= now,
-            or_(Alert.lease_until.is_(None), Alert.lease_until < now),
-        )
         claims: list[Claim] = []
         skipped: Counter[str] = Counter()
+        held: Counter[HoldReason] = Counter()
         names = list(names)
         with transaction(self._sessions) as session:
             for name in names:
-                rows = session.scalars(
-                    select(Alert)
-                    .where(Alert.channel == name, *due)
-                    .order_by(Alert.next_attempt_at, Alert.id)
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
-                ).all()
-                for alert in rows:
-                    try:
-                        view = build_view(session, alert)
-                    except LookupError as exc:
-                        self._fail_now(session, alert, now, str(exc))
-                        continue
-                    alert.lease_until = until
-                    claims.append(
-                        Claim(
-                            id=alert.id,
-                            key=alert.key,
-                            rule=alert.rule,
-                            channel=alert.channel,
-                            attempts=alert.attempts,
-                            next_attempt_at=alert.next_attempt_at,
-                            lease_until=until,
-                            view=view,
-                        )
-                    )
+                found, waiting = claim_channel(
+                    session,
+                    name,
+                    now=now,
+                    until=until,
+                    limit=self._batch,
+                    volume=self._volumes.get(name) or Volume(),
+                    fail=self._fail_now,
+                )
+                claims.extend(found)
+                held.update(waiting)
             others = session.execute(
                 select(Alert.channel, func.count())
-                .where(Alert.channel.not_in(names), *due)
+                .where(Alert.channel.not_in(names), *due_filter(now))
                 .group_by(Alert.channel)
             ).all()
         for channel, count in others:
@@ -206,7 +186,7 @@ class Ledger:
                     channel,
                 )
             skipped[why] += int(count)
-        return claims, skipped
+        return claims, skipped, held
 
     def _fail_now(self, session: Session, alert: Alert, now: datetime, detail: str) -> None:
         log.error("alerts: %s cannot be rendered: %s", alert.key, detail)
@@ -226,6 +206,8 @@ class Ledger:
     def record(
         self, claim: Claim, result: DeliveryResult, config: ChannelConfig | None
     ) -> DeliveryOutcome:
+        """Store the outcome of sending ``claim`` on every row it carries: an attempt row
+        each and the new state, applied only while the claim's lease is the rows' lease."""
         now = self._now()
         attempts = claim.attempts + 1
         reason = result.reason.value if result.reason else None
@@ -233,7 +215,7 @@ class Ledger:
         if result.reason is FailureReason.GONE and isinstance(config, WebhookChannel):
             tag = endpoint_fingerprint(config.url)
             detail = f"{detail}; endpoint disabled [endpoint {tag}]"
-        values: dict[str, object] = {"attempts": attempts, "lease_until": None}
+        values: dict[str, object] = {"attempts": Alert.attempts + 1, "lease_until": None}
         next_at: datetime | None = None
         if result.ok:
             values.update(status="delivered", delivered_at=now, last_error=None)
@@ -242,27 +224,29 @@ class Ledger:
             values.update(next_attempt_at=next_at, last_error=f"{reason}: {detail}")
         else:
             values.update(status="failed", last_error=f"{reason}: {detail}")
+        rows = claim.rows
         with transaction(self._sessions) as session:
-            session.add(
+            session.add_all(
                 DeliveryAttempt(
-                    alert_id=claim.id,
+                    alert_id=row,
                     at=now,
                     outcome=result.outcome,
                     reason=reason,
                     detail=detail[:2000],
                 )
+                for row in rows
             )
             done = session.execute(
                 update(Alert)
                 .where(
-                    Alert.id == claim.id,
+                    Alert.id.in_(rows),
                     Alert.status == "queued",
                     Alert.lease_until == claim.lease_until,
                 )
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            if not getattr(done, "rowcount", 1):
+            if getattr(done, "rowcount", len(rows)) < len(rows):
                 log.warning(
                     "alerts: lease on %s was lost before its outcome (%s) was recorded",
                     claim.key,
@@ -276,15 +260,17 @@ class Ledger:
             reason=reason,
             detail=detail,
             next_attempt_at=next_at,
+            count=claim.size,
         )
 
     def release(self, claim: Claim, not_before: datetime) -> None:
-        """Give an untried claim back: lease cleared, attempts unchanged."""
+        """Give an untried claim back: lease cleared, attempts unchanged; its rows keep
+        their message (``batch_key``)."""
         next_at = max(claim.next_attempt_at, not_before)
         with transaction(self._sessions) as session:
             session.execute(
                 update(Alert)
-                .where(Alert.id == claim.id, Alert.lease_until == claim.lease_until)
+                .where(Alert.id.in_(claim.rows), Alert.lease_until == claim.lease_until)
                 .values(lease_until=None, next_attempt_at=next_at)
                 .execution_options(synchronize_session=False)
             )

@@ -2,12 +2,12 @@
 
 An ops notice is not a news alert: it has no story and no cluster, and it lives in its own
 table (``ops_notices``, queued by :func:`crawler.health.record_runs`). It goes out on the
-one channel named by ``health.channel``, as an :class:`~alerts.render.AlertView` whose
-rule is ``ops:<source>``, whose title says what happened (``source wire is failing:
-HTTP 404 (3 runs in a row)`` / ``source wire recovered``), whose URL is the source's URL
-or path, and which carries no evidence — so every sender (console, email, webhook) works
-unchanged, and its key (``webhook-id`` / ``Message-ID``) is the notice key, stable across
-retries.
+one channel named by ``health.channel``, as a :class:`~alerts.messages.NoticeView` of its
+own type: the webhook body is ``{"type": "wirewatch.ops", "source", "kind", "reason",
+...}``, the email has its own template (no evidence block), the console line reads
+``[ops:<source>] <what happened> — <source URL>``. Its title says what happened
+(``source wire is failing: HTTP 404 (3 runs in a row)`` / ``source wire recovered``) and
+its key (``webhook-id`` / ``Message-ID``) is the notice key, stable across retries.
 
 The stages are those of :mod:`alerts.dispatch`, on a small scale: claim a due row with a
 lease (a conditional ``UPDATE``, atomic on every backend, so two crawls finishing at once
@@ -31,7 +31,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.ledger import Backoff
-from alerts.render import AlertView
+from alerts.messages import NoticeView
 from alerts.result import DeliveryResult, FailureReason, Sender
 from crawler.db import transaction
 from crawler.health import redact
@@ -64,21 +64,16 @@ def notice_title(source: str, kind: str, reason: str) -> str:
     return f"source {source} is failing: {reason}"
 
 
-def notice_view(row: OpsNotice, channel: str, where: str) -> AlertView:
-    """The view every sender knows, for one notice; ``where`` is the source URL or path."""
-    return AlertView(
+def notice_view(row: OpsNotice, channel: str, where: str) -> NoticeView:
+    """The message for one notice; ``where`` is the source URL or path (redacted)."""
+    return NoticeView(
         key=row.key,
-        rule=f"ops:{row.source}",
         channel=channel,
+        source=row.source,
+        kind=row.kind,
+        reason=row.reason,
         title=notice_title(row.source, row.kind, row.reason),
         url=where,
-        published=None,
-        agency=None,
-        excerpt=row.reason,
-        evidence=[],
-        cluster_id="",
-        copies=0,
-        agencies=[],
         created_at=row.created_at.isoformat() if row.created_at else None,
     )
 

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 
 from crawler.models import Alert
 
-__all__ = ["alert_key", "counts", "enqueue", "next_due"]
+__all__ = ["MODES", "alert_key", "counts", "enqueue", "next_due", "rule_mode"]
+
+#: Delivery modes of an alert row: at once, or in the hourly / daily digest.
+MODES = ("now", "hourly", "daily")
+
+
+def rule_mode(digest: str | None) -> str:
+    """The row ``mode`` for a rule's ``digest`` key (absent → ``now``)."""
+    return digest or "now"
 
 
 def alert_key(rule: str, cluster_id: str, channel: str) -> str:
@@ -42,17 +50,24 @@ def enqueue(
     channels: Sequence[str],
     evidence: list[dict[str, Any]],
     now: datetime | None = None,
+    mode: str = "now",
+    urgent: bool = False,
 ) -> int:
     """Queue one alert per channel for ``rule`` on ``cluster_id``; return the rows created.
 
     Runs inside the caller's transaction (it only executes statements on ``session``; it
     never commits), so the alert exists exactly when the story does. A row that already
     exists for (rule, cluster_id, channel) is left alone. The new rows are due at ``now``
-    (default: the current UTC time). Duplicate channel names count once.
+    (default: the current UTC time). Duplicate channel names count once. ``mode`` (the
+    rule's ``digest``: ``now`` | ``hourly`` | ``daily``) and ``urgent`` are stored on the
+    rows, so delivery needs no rules (see :mod:`alerts.hold`). ValueError for an unknown
+    mode or a naive ``now``.
     """
     when = now or datetime.now(timezone.utc)
     if when.tzinfo is None:
         raise ValueError("enqueue(now=...) needs a timezone-aware datetime")
+    if mode not in MODES:
+        raise ValueError(f"enqueue(mode={mode!r}): mode must be one of {', '.join(MODES)}")
     unique = list(dict.fromkeys(channels))
     if not unique:
         return 0
@@ -68,6 +83,8 @@ def enqueue(
             "attempts": 0,
             "created_at": when,
             "next_attempt_at": when,
+            "mode": mode,
+            "urgent": urgent,
         }
         for channel in unique
     ]

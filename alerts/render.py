@@ -28,11 +28,15 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.messages import DigestView, NoticeView
 from crawler.models import Alert, Story
 
 __all__ = [
     "AlertView",
+    "DigestView",
     "EvidenceView",
+    "Message",
+    "NoticeView",
     "build_view",
     "excerpt",
     "mark_html",
@@ -198,8 +202,11 @@ def build_view(session: Session, alert: Alert) -> AlertView:
     )
 
 
-def render_console(view: AlertView) -> str:
-    """``[rule] headline — url`` on one line (no trailing newline)."""
+def render_console(view: Message) -> str:
+    """``[rule] headline — url`` on one line (no trailing newline); a digest gives one such
+    line per alert, joined by newlines."""
+    if isinstance(view, DigestView):
+        return "\n".join(render_console(alert) for alert in view.alerts)
     return f"[{one_line(view.rule)}] {one_line(view.title)} — {one_line(view.url)}"
 
 
@@ -215,19 +222,24 @@ class EmailContent:
     html: str
 
 
-def _context(view: AlertView) -> dict[str, Any]:
+def _context(view: AlertView | DigestView | NoticeView) -> dict[str, Any]:
     return {
         "view": view,
         "title": one_line(view.title),
         "href": safe_href(view.url),
-        "evidence": view.evidence,
         "one_line": one_line,
         "mark_html": mark_html,
+        "safe_href": safe_href,
     }
 
 
-def render_email(view: AlertView) -> EmailContent:
-    """Subject, plain-text part and HTML part (autoescaped, ``dir="rtl" lang="ar"``)."""
+def render_email(view: Message) -> EmailContent:
+    """Subject, plain-text part and HTML part (autoescaped, ``dir="rtl" lang="ar"``) of
+    one alert, a digest (``digest.*`` templates) or an ops notice (``notice.*``)."""
+    if isinstance(view, DigestView):
+        return render_digest_email(view)
+    if isinstance(view, NoticeView):
+        return render_notice_email(view)
     ctx = _context(view)
     return EmailContent(
         subject=email_subject(view),
@@ -236,7 +248,7 @@ def render_email(view: AlertView) -> EmailContent:
     )
 
 
-def webhook_payload(view: AlertView) -> dict[str, Any]:
+def _alert_payload(view: AlertView) -> dict[str, Any]:
     """The webhook JSON body (see README "what an alert looks like")::
 
         {"type": "wirewatch.alert", "id": key, "timestamp": created_at,
@@ -263,3 +275,83 @@ def webhook_payload(view: AlertView) -> dict[str, Any]:
         "evidence": [asdict(e) for e in view.evidence],
         "cluster": {"id": view.cluster_id, "copies": view.copies, "agencies": view.agencies},
     }
+
+
+def webhook_payload(view: Message) -> dict[str, Any]:
+    """The webhook JSON body of any message: one alert (``wirewatch.alert``, above), a
+    digest (``wirewatch.digest``) or an ops notice (``wirewatch.ops``); see
+    :mod:`alerts.render_more`. The same on every attempt."""
+    if isinstance(view, DigestView):
+        return digest_payload(view)
+    if isinstance(view, NoticeView):
+        return notice_payload(view)
+    return _alert_payload(view)
+
+
+def _digest_subject(view: DigestView) -> str:
+    """``[wirewatch] desk-mail: 3 alerts — rule-a, rule-b`` on one line."""
+    count = len(view.alerts)
+    noun = "alert" if count == 1 else "alerts"
+    return one_line(f"[wirewatch] {view.channel}: {count} {noun} — {', '.join(view.rules)}")
+
+
+def render_digest_email(view: DigestView) -> EmailContent:
+    """One email for a digest: every alert with headline, URL and evidence."""
+    ctx = {**_context(view), "digest": view}
+    return EmailContent(
+        subject=_digest_subject(view),
+        text=_env.get_template("digest.txt").render(ctx),
+        html=_env.get_template("digest.html").render(ctx),
+    )
+
+
+def render_notice_email(view: NoticeView) -> EmailContent:
+    """An ops notice: what happened to which source; no evidence block."""
+    return EmailContent(
+        subject=one_line(f"[wirewatch] ops: {view.title}"),
+        text=_env.get_template("notice.txt").render(_context(view)),
+        html=_env.get_template("notice.html").render(_context(view)),
+    )
+
+
+def digest_payload(view: DigestView) -> dict[str, Any]:
+    """``{"type": "wirewatch.digest", "id", "timestamp", "channel", "rules", "count",
+    "period": {"start", "end"}, "alerts": [<the wirewatch.alert body of each>]}``."""
+    return {
+        "type": "wirewatch.digest",
+        "id": view.key,
+        "timestamp": view.created_at,
+        "channel": view.channel,
+        "rules": list(view.rules),
+        "count": len(view.alerts),
+        "period": {"start": view.period_start, "end": view.period_end},
+        "alerts": [_alert_payload(alert) for alert in view.alerts],
+    }
+
+
+def notice_payload(view: NoticeView) -> dict[str, Any]:
+    """``{"type": "wirewatch.ops", "id", "timestamp", "channel", "source", "kind",
+    "reason", "url"}`` plus, for receivers written before notices had a type of their
+    own, the alert-shaped ``rule`` (``ops:<source>``), ``story`` and empty ``evidence``."""
+    return {
+        "type": "wirewatch.ops",
+        "id": view.key,
+        "timestamp": view.created_at,
+        "channel": view.channel,
+        "source": view.source,
+        "kind": view.kind,
+        "reason": view.reason,
+        "url": view.url,
+        "rule": view.rule,
+        "story": {
+            "url": view.url,
+            "title": view.title,
+            "published": None,
+            "agency": None,
+            "excerpt": view.reason,
+        },
+        "evidence": [],
+    }
+
+
+Message = AlertView | DigestView | NoticeView

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Protocol
 import httpx
 
 if TYPE_CHECKING:
-    from alerts.render import AlertView
+    from alerts.render import Message
 
 __all__ = [
     "DeliveryResult",
@@ -104,7 +104,7 @@ class Sender(Protocol):
 
     kind: str  # "console" | "email" | "webhook" | ...: the second part of stats keys
 
-    def send(self, key: str, view: AlertView) -> DeliveryResult: ...
+    def send(self, key: str, view: Message) -> DeliveryResult: ...
 
     def close(self) -> None: ...
 

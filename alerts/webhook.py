@@ -1,9 +1,10 @@
-"""Webhook channel: a signed JSON ``POST`` per alert, per Standard Webhooks.
+"""Webhook channel: a signed JSON ``POST`` per alert (or digest, or ops notice), per Standard
+Webhooks.
 
 Headers on every attempt:
 
-- ``webhook-id``: the alert key — the same on every retry and after a crash, so receivers
-  can deduplicate;
+- ``webhook-id``: the alert (or digest) key — the same on every retry and after a crash,
+  so receivers can deduplicate;
 - ``webhook-timestamp``: unix seconds of *this* attempt (from the injected clock);
 - ``webhook-signature``: ``v1,`` + base64(HMAC-SHA256(key, ``"{id}.{timestamp}.{body}"``)).
 
@@ -30,7 +31,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-from alerts.render import AlertView, webhook_payload
+from alerts.render import Message, webhook_payload
 from alerts.result import DeliveryResult, classify, parse_retry_after
 from crawler.config import WebhookChannel
 
@@ -103,7 +104,7 @@ class WebhookSender:
             )
         return self._client
 
-    def request_for(self, key: str, view: AlertView) -> tuple[bytes, dict[str, str]]:
+    def request_for(self, key: str, view: Message) -> tuple[bytes, dict[str, str]]:
         """The body and the signed headers of one attempt (timestamp = now)."""
         body = encode_body(webhook_payload(view))
         timestamp = int(self._now().timestamp())
@@ -115,7 +116,7 @@ class WebhookSender:
         }
         return body, headers
 
-    def send(self, key: str, view: AlertView) -> DeliveryResult:
+    def send(self, key: str, view: Message) -> DeliveryResult:
         """POST the alert; status codes and transport errors become a DeliveryResult."""
         body, headers = self.request_for(key, view)
         url = self.channel.url

@@ -12,12 +12,21 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 MAX_YAML_BYTES = 2 * 1024 * 1024
 MAX_YAML_NODES = 200_000
@@ -48,6 +57,9 @@ class YamlDoc:
     path: Path
     data: Any
     lines: dict[YamlPath, int] = field(default_factory=dict)
+    # The source text of unquoted scalars YAML 1.1 turned into something other than text
+    # (``NO`` → False, ``22:00`` → 1320), so strict keys can refuse or reread them.
+    plain: dict[YamlPath, str] = field(default_factory=dict)
 
     def line(self, at: YamlPath) -> int | None:
         """The line of ``at``, or of its nearest ancestor that has one."""
@@ -66,6 +78,7 @@ class _Reader:
         self.path = path
         self.expand_env = expand_env
         self.lines: dict[YamlPath, int] = {}
+        self.plain: dict[YamlPath, str] = {}
         self.nodes = 0
 
     def build(self, node: yaml.Node, at: YamlPath, loader: yaml.SafeLoader) -> Any:
@@ -107,6 +120,8 @@ class _Reader:
         value = loader.construct_object(node, deep=True)
         if isinstance(value, str) and self.expand_env:
             value = self._expand(value, node.start_mark.line + 1)
+        elif not isinstance(value, str) and value is not None and node.style is None:
+            self.plain[at] = str(node.value)
         return value
 
     def _expand(self, value: str, line: int) -> str:
@@ -151,7 +166,7 @@ def read_yaml(path: str | Path, *, expand_env: bool = False) -> YamlDoc:
         raise ConfigError(path, None, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
-    return YamlDoc(path=path, data=data, lines=reader.lines)
+    return YamlDoc(path=path, data=data, lines=reader.lines, plain=reader.plain)
 
 
 # --- the wirewatch.yaml schema -------------------------------------------------------------
@@ -208,11 +223,90 @@ class SitemapSource(_Schedule):
 Source = Annotated[FilesSource | FeedSource | SitemapSource, Field(discriminator="type")]
 
 
-class ConsoleChannel(_Model):
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_clock(value: str) -> time:
+    """``"22:00"`` → ``time(22, 0)``; ValueError unless it is ``HH:MM`` on a 24-hour clock."""
+    m = _CLOCK_TIME.match(value.strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a time of day such as 07:00 or 22:30 (HH:MM)")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+class QuietHours(_Model):
+    """``quiet_hours: {from: "22:00", to: "07:00"}`` — local times; ``from`` after ``to``
+    wraps midnight. ``from`` is inclusive, ``to`` exclusive."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if parse_clock(self.start) == parse_clock(self.end):
+            raise ValueError("from and to are the same time: quiet hours would be empty")
+        return self
+
+    @property
+    def window(self) -> tuple[time, time]:
+        return parse_clock(self.start), parse_clock(self.end)
+
+
+class _Volume(_Model):
+    """Volume control, the same keys on every channel type (see :mod:`alerts.hold`).
+
+    ``cooldown``: the least time between two messages on the channel (a duration such as
+    ``10m``); ``quiet_hours``: when only ``urgent`` rules' alerts go out; ``timezone``: a
+    zoneinfo name (default UTC) for the quiet hours and for aligning digest periods.
+    """
+
+    cooldown: str | None = None
+    quiet_hours: QuietHours | None = None
+    timezone: str = "UTC"
+
+    @field_validator("cooldown")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone_of(value)
+        return value
+
+    @property
+    def cooldown_delta(self) -> timedelta | None:
+        return parse_duration(self.cooldown) if self.cooldown else None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.timezone)
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The zoneinfo zone ``name`` (``Europe/London``); ValueError when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {name!r} (use a zoneinfo name such as UTC or Europe/London)"
+        ) from None
+
+
+class ConsoleChannel(_Volume):
     type: Literal["console"]
 
 
-class EmailChannel(_Model):
+class EmailChannel(_Volume):
     type: Literal["email"]
     host: str
     port: int = 25
@@ -232,7 +326,7 @@ class EmailChannel(_Model):
         return value
 
 
-class WebhookChannel(_Model):
+class WebhookChannel(_Volume):
     type: Literal["webhook"]
     url: str
     secret: SecretStr
@@ -322,6 +416,8 @@ def validation_error(doc: YamlDoc, exc: ValidationError) -> ConfigError:
     """The first pydantic error as ``file:line: key: problem``."""
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not isinstance(p, str) or p in _keys_at(doc, err["loc"]))
+    if err["type"] == "missing" and err["loc"] and isinstance(err["loc"][-1], str):
+        loc = (*loc, err["loc"][-1])  # the key that is missing names the problem
     name = ".".join(str(p) for p in loc) or "top level"
     if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc = (*loc, "type")  # point at the `type:` line, not the entry's first line
@@ -345,6 +441,22 @@ def _resolve_sqlite(url: str, folder: Path) -> str:
     return url
 
 
+def _clock_times_as_text(doc: YamlDoc) -> None:
+    """Give ``quiet_hours`` times back their text: YAML 1.1 reads an unquoted ``22:00`` as
+    the base-60 number 1320, which no one meant."""
+    channels = doc.data.get("channels") if isinstance(doc.data, dict) else None
+    if not isinstance(channels, dict):
+        return
+    for name, channel in channels.items():
+        quiet = channel.get("quiet_hours") if isinstance(channel, dict) else None
+        if not isinstance(quiet, dict):
+            continue
+        for key in ("from", "to"):
+            raw = doc.plain.get(("channels", name, "quiet_hours", key))
+            if raw is not None and not isinstance(quiet.get(key), str):
+                quiet[key] = raw
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate a config file.
 
@@ -363,6 +475,7 @@ def load_config(path: str | Path | None = None) -> Config:
         doc.data = {}
     if not isinstance(doc.data, dict):
         raise doc.error((), "the top level must be a mapping of keys")
+    _clock_times_as_text(doc)
     try:
         cfg = Config.model_validate({**doc.data, "path": None})
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -104,12 +106,20 @@ class Alert(Base):
     and the email ``Message-ID``, so a re-send after a crash is recognisable.
     ``status``: queued → delivered | failed (permanent). ``lease_until`` marks a row a
     dispatcher has claimed; an expired lease makes the row claimable again.
+
+    Volume control (:mod:`alerts.hold`): ``mode`` is the rule's ``digest`` at enqueue
+    (``now`` | ``hourly`` | ``daily``), ``urgent`` its ``urgent`` flag; ``batch_key`` is the
+    message the row was put into when first claimed — its own ``key`` for a message of
+    its own, ``dig_...`` for a digest — and never changes after that, so a re-send is
+    the same message with the same id.
     """
 
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("rule", "cluster_id", "channel"),
         Index("ix_alerts_due", "status", "next_attempt_at"),
+        Index("ix_alerts_batch_key", "batch_key"),
+        Index("ix_alerts_channel_delivered", "channel", "delivered_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,6 +136,9 @@ class Alert(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mode: Mapped[str] = mapped_column(String(8), default="now", server_default="now")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    batch_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     story: Mapped[Story] = relationship()
     attempts_log: Mapped[list[DeliveryAttempt]] = relationship(

@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 SCOPES = ("story", "paragraph", "sentence")
+DIGESTS = ("hourly", "daily")
 FIELDS = ("title", "body")
 _RULE_KEYS = frozenset(
     {
@@ -75,6 +76,8 @@ _RULE_KEYS = frozenset(
         "threshold",
         "fields",
         "description",
+        "digest",
+        "urgent",
     }
 )
 _ENTRY_KINDS = ("term", "group", "concept", "literal", "foreign")
@@ -304,6 +307,26 @@ class _Parser:
         description = raw.get("description")
         if description is not None and not isinstance(description, str):
             self.fail((*at, "description"), "description must be text")
+        digest = raw.get("digest")
+        if digest is not None and digest not in DIGESTS:
+            shown = repr(digest) if isinstance(digest, str) else _type_name(digest).split(" (")[0]
+            self.fail((*at, "digest"), f"digest must be one of {', '.join(DIGESTS)}, not {shown}")
+            digest = None
+        urgent = raw.get("urgent", False)
+        # Strict: YAML 1.1 also reads yes/no/on/off as booleans; only true/false is meant.
+        token = self.doc.plain.get((*at, "urgent"), "true" if urgent is True else "false")
+        if not isinstance(urgent, bool) or token.lower() not in ("true", "false"):
+            shown = (
+                repr(token)
+                if isinstance(urgent, bool)
+                else f"the text {urgent!r}"
+                if isinstance(urgent, str)
+                else _type_name(urgent).split(" (")[0]
+            )
+            self.fail((*at, "urgent"), f"urgent must be true or false, not {shown}")
+            urgent = False
+        if urgent and "digest" in raw:
+            self.fail((*at, "urgent"), "urgent rules are sent at once; drop digest or urgent")
         if len(self.errors) > before:
             return None
         return Rule(
@@ -318,6 +341,8 @@ class _Parser:
             threshold=float(threshold) if threshold is not None else None,
             fields=fields,
             origin=f"{self.doc.path}:{self.doc.line(at) or 0}",
+            digest=digest,
+            urgent=urgent,
         )
 
     def _notify(self, raw: dict[str, Any], at: tuple[str | int, ...]) -> tuple[str, ...] | None:

@@ -45,6 +45,11 @@ class Rule:
     threshold: float | None = None
     fields: frozenset[str] = frozenset({"title", "body"})
     origin: str = ""
+    # Volume control (alerts.hold): "hourly" | "daily" groups the period's alerts into one
+    # message per channel; None sends each at once. ``urgent`` passes quiet hours and
+    # cooldowns.
+    digest: str | None = None
+    urgent: bool = False
     # True when presence anywhere decides the rule (no scope, proximity or fields); set
     # once here because the matcher asks for every candidate rule of every story.
     simple: bool = field(init=False, repr=False, compare=False)

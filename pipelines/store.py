@@ -19,6 +19,7 @@ before the commit is still recognised; ``App.pending`` lets the index read its t
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
 from scrapy import signals
@@ -30,12 +31,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
-from alerts.outbox import enqueue
+from alerts.outbox import enqueue, rule_mode
 from crawler.app import App
 from crawler.db import transaction
 from crawler.items import Story
 from crawler.models import Cluster, Match
 from crawler.models import Story as StoryRow
+from pipelines.rules_model import Rule
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,18 @@ def ensure_clusters(session: Session, first_seen: dict[str, datetime]) -> None:
     session.execute(insert(Cluster).on_conflict_do_nothing(), rows)
 
 
-def write_batch(session: Session, items: list[Story], channels: list[str]) -> tuple[int, int]:
-    """Write ``items`` (stories already stored are skipped); return (stored, alerts queued)."""
+def write_batch(
+    session: Session,
+    items: list[Story],
+    channels: list[str],
+    volume: Mapping[str, tuple[str, bool]] | None = None,
+) -> tuple[int, int]:
+    """Write ``items`` (stories already stored are skipped); return (stored, alerts queued).
+
+    ``volume`` maps rule names to their (mode, urgent) — the ``digest`` and ``urgent``
+    keys, see :func:`rule_volume`; a rule not in it is sent at once, not urgent.
+    """
+    volume = volume or {}
     urls = [item.url for item in items]
     stored = set(session.scalars(select(StoryRow.url).where(StoryRow.url.in_(urls))))
     fresh = [item for item in items if item.url not in stored]
@@ -86,6 +98,7 @@ def write_batch(session: Session, items: list[Story], channels: list[str]) -> tu
         for match in item.matches:
             evidence = [e.to_json() for e in match.evidence]
             matches.append({"story_id": story_id, "rule": match.rule, "evidence": evidence})
+            mode, urgent = volume.get(match.rule, ("now", False))
             queued += enqueue(
                 session,
                 rule=match.rule,
@@ -94,10 +107,17 @@ def write_batch(session: Session, items: list[Story], channels: list[str]) -> tu
                 channels=match.notify if match.notify is not None else channels,
                 evidence=evidence,
                 now=now,
+                mode=mode,
+                urgent=urgent,
             )
     if matches:
         session.execute(insert(Match), matches)
     return len(fresh), queued
+
+
+def rule_volume(rules: Iterable[Rule]) -> dict[str, tuple[str, bool]]:
+    """Rule name → (outbox mode, urgent), as :func:`write_batch` stores them."""
+    return {rule.name: (rule_mode(rule.digest), rule.urgent) for rule in rules}
 
 
 class StorePipeline:
@@ -153,7 +173,12 @@ class StorePipeline:
         batch, self.batch = self.batch, []
         try:
             with transaction(self.app.sessions) as session:
-                stored, queued = write_batch(session, batch, list(self.app.config.channels))
+                stored, queued = write_batch(
+                    session,
+                    batch,
+                    list(self.app.config.channels),
+                    rule_volume(self.app.rules.rules),
+                )
         except SQLAlchemyError as exc:
             log.error(
                 "could not store %d stories (they will be fetched again): %s",

@@ -78,6 +78,8 @@ def add_story(
     rule: str | None = "north-korea-russia-troops",
     channels: tuple[str, ...] = (),
     now: datetime = START,
+    mode: str = "now",
+    urgent: bool = False,
 ) -> int:
     """Store a story (and its cluster) and, with ``channels``, queue its alerts in the same
     transaction, like the store pipeline does. Returns the story id."""
@@ -106,6 +108,8 @@ def add_story(
                 channels=channels,
                 evidence=EVIDENCE,
                 now=now,
+                mode=mode,
+                urgent=urgent,
             )
         return story.id
 

@@ -3,6 +3,7 @@ the same ``webhook-id`` by the next process, and then never again."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -87,3 +88,95 @@ def test_killed_after_send_is_resent_with_same_id(
         assert dispatcher.deliver_due().attempted == 0
     ids = [r.headers["webhook-id"] for r in http_receiver.requests]
     assert len(ids) == 2 and ids[0] == ids[1] == row.key
+
+
+DIGEST_CHILD = textwrap.dedent(
+    """
+    import sys, threading
+    from datetime import datetime, timedelta
+    from pydantic import SecretStr
+    from alerts.dispatch import Dispatcher
+    from alerts.webhook import WebhookSender
+    from crawler.config import WebhookChannel
+    from crawler.db import open_database
+
+    url, hook, secret, when = sys.argv[1:5]
+    now = datetime.fromisoformat(when)
+    channel = WebhookChannel(type="webhook", url=hook, secret=SecretStr(secret), timeout=5)
+
+    class SendThenHang(WebhookSender):
+        def send(self, key, view):
+            result = super().send(key, view)
+            print("sent", flush=True)
+            threading.Event().wait(60)  # killed here, before the outcome is recorded
+            return result
+
+    sender = SendThenHang(channel, now=lambda: now)
+    Dispatcher(open_database(url), {"hook": channel}, senders={"hook": sender},
+               now=lambda: now, lease=timedelta(minutes=5)).deliver_due()
+    """
+)
+
+
+def test_killed_after_sending_a_digest_resends_the_same_digest(
+    tmp_path: Path, http_receiver: HttpReceiver
+) -> None:
+    url = "sqlite:///" + str(tmp_path / "crash.db")
+    sessions = open_database(url)
+    queued = datetime(2026, 11, 23, 12, 5, tzinfo=timezone.utc)
+    for i in range(3):
+        add_story(
+            sessions,
+            url=f"https://news.example/{i}",
+            cluster=f"c{i}",
+            channels=("hook",),
+            mode="hourly",
+            now=queued,
+        )
+    top = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", DIGEST_CHILD, url, http_receiver.url, SECRET, top.isoformat()],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "sent"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    (first,) = http_receiver.requests
+    with sessions() as s:
+        stored = s.scalars(select(Alert).order_by(Alert.id)).all()
+    assert {(r.status, r.batch_key) for r in stored} == {("queued", first.headers["webhook-id"])}
+    channel = WebhookChannel(
+        type="webhook", url=http_receiver.url, secret=SecretStr(SECRET), timeout=5
+    )
+    with Dispatcher(sessions, {"hook": channel}, now=lambda: top) as dispatcher:
+        assert dispatcher.deliver_due().attempted == 0  # the dead process's lease holds
+    # A fourth alert of the same hour is stored late, due with the re-send: it must not
+    # join the digest already sent (that would change its id and body).
+    add_story(
+        sessions,
+        url="https://news.example/late",
+        cluster="late",
+        channels=("hook",),
+        mode="hourly",
+        now=queued,
+    )
+    later = top + timedelta(minutes=6)  # past the dead process's lease
+    with Dispatcher(sessions, {"hook": channel}, now=lambda: later) as dispatcher:
+        again = dispatcher.deliver_due()
+        assert (again.delivered, again.messages) == (4, 2)
+        assert dispatcher.deliver_due().attempted == 0
+    first, *after = http_receiver.requests
+    by_id = {r.headers["webhook-id"]: r for r in after}
+    resent = by_id.pop(first.headers["webhook-id"])
+    assert resent.body == first.body
+    (late,) = by_id.values()
+    assert [a["story"]["url"] for a in json.loads(late.body)["alerts"]] == [
+        "https://news.example/late"
+    ]

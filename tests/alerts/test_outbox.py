@@ -102,3 +102,54 @@ def test_counts_and_next_due(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         assert next_due(s) == START + timedelta(minutes=3)
         assert counts(s) == {"alerts/queued": 1, "alerts/delivered": 1, "alerts/failed": 0}
+
+
+def test_enqueue_stores_mode_and_urgency(sessions: sessionmaker[Session]) -> None:
+    add_story(sessions, channels=("a",), mode="daily")
+    add_story(sessions, url="https://b.example/2", cluster="c2", channels=("a",), urgent=True)
+    with sessions() as s:
+        found = [
+            (r.mode, r.urgent, r.batch_key) for r in s.scalars(select(Alert).order_by(Alert.id))
+        ]
+    assert found == [("daily", False, None), ("now", True, None)]
+    with pytest.raises(ValueError, match="mode must be one of now, hourly, daily"):
+        add_story(sessions, url="https://c.example/3", cluster="c3", channels=("a",), mode="weekly")
+
+
+def test_migration_0003_keeps_queued_alerts_immediate(database_url: str) -> None:
+    """A database from before volume control: its queued alerts become immediate, not
+    urgent, with no message yet — and are delivered as before."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import text
+
+    from crawler.db import MIGRATIONS, make_engine, open_database
+
+    engine = make_engine(database_url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(text("INSERT INTO clusters (id, first_seen) VALUES ('c1', :t)"), {"t": START})
+        conn.execute(
+            text(
+                "INSERT INTO stories (url, source, title, body, language, fetched_at, "
+                "cluster_id, body_hash) VALUES ('https://old.example/1', 's', 't', 'b', 'ar', "
+                ":t, 'c1', 'h')"
+            ),
+            {"t": START},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alerts (key, rule, channel, cluster_id, story_id, evidence, status, "
+                "attempts, created_at, next_attempt_at) VALUES ('msg_old', 'r', 'a', 'c1', "
+                "(SELECT id FROM stories), '[]', 'queued', 0, :t, :t)"
+            ),
+            {"t": START},
+        )
+    engine.dispose()
+    sessions = open_database(database_url)  # upgrades to head
+    with sessions() as s:
+        row = s.scalars(select(Alert)).one()
+    assert (row.key, row.mode, row.urgent, row.batch_key) == ("msg_old", "now", False, None)

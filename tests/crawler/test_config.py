@@ -144,3 +144,77 @@ def test_schedule_mistakes_name_file_and_line(
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value).startswith(f"{path}:5: {problem}")
+
+
+# --- volume control keys of channels -----------------------------------------------------
+
+
+def test_channel_volume_keys(tmp_path: Path) -> None:
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    path = write(
+        tmp_path,
+        "channels:\n"
+        "  desk:\n    type: email\n    host: h\n    sender: s@x\n    to: [d@x]\n"
+        "    cooldown: 10m\n"
+        "    quiet_hours: {from: 22:00, to: '07:00'}\n"  # unquoted 22:00 is YAML base 60
+        "    timezone: Europe/London\n"
+        "  hook:\n    type: webhook\n    url: http://127.0.0.1:9/h\n    secret: x\n"
+        "    quiet_hours:\n      from: '12:30'\n      to: 13:45\n"
+        "  terminal:\n    type: console\n",
+    )
+    cfg = load_config(path)
+    desk, hook, terminal = (cfg.channels[n] for n in ("desk", "hook", "terminal"))
+    assert desk.cooldown_delta == timedelta(minutes=10)
+    assert desk.quiet_hours is not None
+    assert desk.quiet_hours.window == (time(22, 0), time(7, 0))
+    assert desk.zone == ZoneInfo("Europe/London")
+    assert hook.quiet_hours is not None
+    assert hook.quiet_hours.window == (time(12, 30), time(13, 45))
+    assert hook.zone == ZoneInfo("UTC") and hook.cooldown_delta is None
+    assert terminal.quiet_hours is None and terminal.cooldown_delta is None
+
+
+@pytest.mark.parametrize(
+    ("keys", "line", "problem"),
+    [
+        ("    cooldown: soon\n", 4, "channels.t.cooldown: 'soon' is not a duration"),
+        ("    cooldown: 0m\n", 4, "channels.t.cooldown: '0m' is not a duration"),
+        ("    timezone: Mars/Olympus\n", 4, "channels.t.timezone: unknown timezone 'Mars/Olympus'"),
+        (
+            "    quiet_hours: {from: '25:00', to: '07:00'}\n",
+            4,
+            "channels.t.quiet_hours.from: '25:00' is not a time of day",
+        ),
+        (
+            "    quiet_hours:\n      from: 22:00\n      to: 7\n",
+            6,
+            "channels.t.quiet_hours.to: '7' is not a time of day",
+        ),
+        (
+            "    quiet_hours:\n      from: '22:00'\n",
+            4,
+            "channels.t.quiet_hours.to: field required",
+        ),
+        (
+            "    quiet_hours: {from: '07:00', to: '07:00'}\n",
+            4,
+            "channels.t.quiet_hours: from and to are the same time",
+        ),
+        (
+            "    quiet_hours: {from: '22:00', to: '07:00', tz: UTC}\n",
+            4,
+            "unknown key 'tz'",
+        ),
+    ],
+)
+def test_channel_volume_mistakes_name_file_and_line(
+    tmp_path: Path, keys: str, line: int, problem: str
+) -> None:
+    path = write(tmp_path, "channels:\n  t:\n    type: console\n" + keys)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: "), message
+    assert problem in message, message

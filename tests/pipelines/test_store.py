@@ -177,3 +177,33 @@ def test_a_failed_batch_stores_nothing_and_is_counted(
 def test_empty_story_is_dropped_with_a_reason(stages: Stages) -> None:
     with pytest.raises(DropItem, match="no story text"):
         stages.feed(story("http://w/empty", " \n\n \r\n"))
+
+
+def test_rule_digest_and_urgent_are_stored_on_the_alert_rows(
+    tmp_path: Path, database_url: str
+) -> None:
+    (tmp_path / "watchlist.yaml").write_text(
+        'rules:\n  - name: nk\n    all: ["North Korea", troops]\n    digest: hourly\n'
+        "  - name: russia\n    all: [Russia]\n    urgent: true\n"
+        "  - name: plain\n    all: [Russia]\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "wirewatch.yaml"
+    config.write_text(
+        f"database: {database_url}\nwatchlists: [watchlist.yaml]\n"
+        "channels:\n  terminal:\n    type: console\n    quiet_hours: {from: 22:00, to: 07:00}\n",
+        encoding="utf-8",
+    )
+    crawler = get_crawler(settings_dict={"WIREWATCH_CONFIG": str(config), "STORE_BATCH_SECONDS": 0})
+    stages = Stages(crawler)
+    stages.feed(story("http://w/1", BODY))
+    stages.store.close_spider()
+    with stages.store.app.sessions() as session:
+        found = sorted(
+            (a.rule, a.mode, a.urgent, a.batch_key) for a in session.scalars(select(Alert))
+        )
+    assert found == [
+        ("nk", "hourly", False, None),
+        ("plain", "now", False, None),
+        ("russia", "now", True, None),
+    ]
