@@ -212,3 +212,22 @@ class OpsNotice(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     channel: Mapped[str | None] = mapped_column(String(200), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SkippedPage(Base):
+    """An article page that was fetched but gave no story (empty body, mojibake, not HTML).
+
+    It is not fetched again before ``retry_at`` (see :mod:`crawler.seen`); a story stored
+    later under the same URL removes the row.
+    """
+
+    __tablename__ = "skipped_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(32))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_tried: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    tries: Mapped[int] = mapped_column(Integer, default=1)
+    retry_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ from alerts.outbox import enqueue, rule_mode
 from crawler.app import App
 from crawler.db import transaction
 from crawler.items import Story
-from crawler.models import Cluster, Match
+from crawler.models import Cluster, Match, SkippedPage
 from crawler.models import Story as StoryRow
 from pipelines.rules_model import Rule
 
@@ -91,6 +91,8 @@ def write_batch(
     # fraction of the Python per story.
     inserted = session.execute(insert(StoryRow).returning(StoryRow.url, StoryRow.id), rows)
     ids = {url: story_id for url, story_id in inserted}
+    # a page that once gave no story and now did is no longer waiting (see crawler.seen)
+    session.execute(delete(SkippedPage).where(SkippedPage.url.in_(list(ids))))
     matches: list[dict[str, object]] = []
     queued = 0
     for item in fresh:

@@ -52,6 +52,7 @@ from w3lib.encoding import http_content_type_encoding
 from crawler.encoding import decode_body, looks_like_mojibake, normalise_encoding_name
 from crawler.extract import clean_title, extract_article
 from crawler.items import Story
+from crawler.signals import page_skipped
 from crawler.spiders.hosts import HostPolicy
 from crawler.spiders.xmlsafe import UnsafeXML
 
@@ -275,6 +276,7 @@ class WirewatchSpider(scrapy.Spider):
         if content_type and not any(kind in content_type for kind in ("html", "xml", "text")):
             self.inc("extract/not_html")
             logger.info("[%s] skipping %s: not an HTML page (%s)", self.source, url, content_type)
+            self.skipped(url, "not_html")
             return
         text = self.decode(response)
         hint = hint or ArticleHint()
@@ -293,11 +295,20 @@ class WirewatchSpider(scrapy.Spider):
         )
         yield from self.emit(story)
 
+    def skipped(self, url: str, reason: str) -> None:
+        """Tell the crawl that ``url`` gave no story (see :mod:`crawler.seen`)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.signals.send_catch_log(
+                signal=page_skipped, url=url, source=self.source, reason=reason
+            )
+
     def emit(self, story: Story) -> Iterator[Story]:
         """Yield ``story`` unless its body is empty or its text is mojibake (both logged)."""
         if not story.body.strip():
             self.inc("extract/empty_body")
             logger.info("[%s] skipping %s: no article text found", self.source, story.url)
+            self.skipped(story.url, "empty_body")
             return
         # Checked apart: a garbled title would be diluted by a long clean body.
         if looks_like_mojibake(story.title) or looks_like_mojibake(story.body):
@@ -308,6 +319,7 @@ class WirewatchSpider(scrapy.Spider):
                 self.source,
                 story.url,
             )
+            self.skipped(story.url, "mojibake")
             return
         story.title = clean_title(story.title)
         if story.published is None:
