@@ -333,11 +333,16 @@ class WatchlistParser:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.fail(
-                (*at, key),
-                f"{key} must be a whole number of at least 1, not "
-                f"{_type_name(value) if not isinstance(value, int) else value}",
+            # as written: YAML reads an unquoted NO as false, which no one meant
+            written = self.doc.plain.get((*at, key))
+            shown = (
+                repr(written)
+                if written is not None and isinstance(value, bool)
+                else _type_name(value)
+                if not isinstance(value, int)
+                else value
             )
+            self.fail((*at, key), f"{key} must be a whole number of at least 1, not {shown}")
             return None
         return value
 

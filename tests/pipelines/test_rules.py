@@ -116,6 +116,12 @@ ERRORS = [
     ),
     ("bad-scope", "rules:\n  - name: a\n    all: [x]\n    scope: page\n", 4, "scope must be"),
     ("bad-near", "rules:\n  - name: a\n    all: [x, y]\n    near: 0\n", 4, "near must be"),
+    (
+        "near-no-as-written",
+        "rules:\n  - name: a\n    all: [x, y]\n    near: NO\n",
+        4,
+        "near must be a whole number of at least 1, not 'NO'",
+    ),
     ("near-one-term", "rules:\n  - name: a\n    all: [x]\n    near: 3\n", 4, "at least two"),
     ("min-any-too-big", "rules:\n  - name: a\n    any: [x]\n    min_any: 2\n", 4, "min_any is 2"),
     (
