@@ -41,6 +41,7 @@ __all__ = [
     "Claim",
     "DeliveryOutcome",
     "Ledger",
+    "disabled_channels",
     "endpoint_fingerprint",
 ]
 
@@ -93,6 +94,33 @@ class DeliveryOutcome:
     count: int = 1  # alert rows the message carried (a digest carries several)
 
 
+def disabled_channels(
+    sessions: sessionmaker[Session], channels: Mapping[str, ChannelConfig]
+) -> set[str]:
+    """Webhook channels whose current URL answered 410 (a stored ``gone`` attempt): they
+    stay disabled across restarts until the channel's URL changes."""
+    found: set[str] = set()
+    hooks = {name: cfg for name, cfg in channels.items() if isinstance(cfg, WebhookChannel)}
+    if not hooks:
+        return found
+    with sessions() as session:
+        for name, cfg in hooks.items():
+            tag = f"[endpoint {endpoint_fingerprint(cfg.url)}]"
+            hit = session.scalar(
+                select(DeliveryAttempt.id)
+                .join(Alert, Alert.id == DeliveryAttempt.alert_id)
+                .where(
+                    Alert.channel == name,
+                    DeliveryAttempt.reason == FailureReason.GONE.value,
+                    DeliveryAttempt.detail.contains(tag, autoescape=True),
+                )
+                .limit(1)
+            )
+            if hit is not None:
+                found.add(name)
+    return found
+
+
 class Ledger:
     """Claims and records alert deliveries on ``sessions``; ``now`` is the clock,
     ``rng`` feeds the backoff jitter, ``volumes`` holds each channel's volume control
@@ -118,27 +146,8 @@ class Ledger:
         self._rng = rng
 
     def disabled_channels(self, channels: Mapping[str, ChannelConfig]) -> set[str]:
-        """Webhook channels whose current URL answered 410 (a stored ``gone`` attempt)."""
-        found: set[str] = set()
-        hooks = {name: cfg for name, cfg in channels.items() if isinstance(cfg, WebhookChannel)}
-        if not hooks:
-            return found
-        with self._sessions() as session:
-            for name, cfg in hooks.items():
-                tag = f"[endpoint {endpoint_fingerprint(cfg.url)}]"
-                hit = session.scalar(
-                    select(DeliveryAttempt.id)
-                    .join(Alert, Alert.id == DeliveryAttempt.alert_id)
-                    .where(
-                        Alert.channel == name,
-                        DeliveryAttempt.reason == FailureReason.GONE.value,
-                        DeliveryAttempt.detail.contains(tag, autoescape=True),
-                    )
-                    .limit(1)
-                )
-                if hit is not None:
-                    found.add(name)
-        return found
+        """Webhook channels whose current URL answered 410 (see :func:`disabled_channels`)."""
+        return disabled_channels(self._sessions, channels)
 
     def claim(
         self, names: Iterable[str], disabled: set[str]

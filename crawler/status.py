@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import Config
 from crawler.health import HealthPolicy, assess, consecutive_failures, latest_notice, recent_runs
-from crawler.models import OpsNotice
+from crawler.models import Alert, OpsNotice
 
 __all__ = ["NoticeStatus", "SourceStatus", "Status", "build_status", "next_run"]
 
@@ -88,14 +88,19 @@ class NoticeStatus:
 @dataclass
 class Status:
     sources: list[SourceStatus] = field(default_factory=list)
-    alerts: dict[str, int] = field(default_factory=dict)  # queued / delivered / failed
+    # queued / delivered / failed, and ``waiting``: queued but not due yet (held for a
+    # digest, quiet hours or a cooldown, or backing off after a failed try)
+    alerts: dict[str, int] = field(default_factory=dict)
+    next_due: datetime | None = None  # when the earliest waiting alert is due
+    disabled: list[str] = field(default_factory=list)  # webhook channels whose URL gave 410
     notices: list[NoticeStatus] = field(default_factory=list)
     channel: str | None = None  # health.channel
 
     def to_json(self) -> dict[str, Any]:
         return {
             "sources": [s.to_json() for s in self.sources],
-            "alerts": dict(self.alerts),
+            "alerts": {**self.alerts, "next_due": _iso(self.next_due)},
+            "disabled_channels": list(self.disabled),
             "ops_notices": {
                 "channel": self.channel,
                 "pending": [n.to_json() for n in self.notices],
@@ -127,6 +132,7 @@ def next_run(source: Any, last_started: datetime | None, now: datetime) -> datet
 
 def build_status(sessions: sessionmaker[Session], config: Config, now: datetime) -> Status:
     """Read everything ``wirewatch status`` shows (see the module docstring)."""
+    from alerts.ledger import disabled_channels
     from alerts.outbox import counts
 
     policy = HealthPolicy.from_config(config)
@@ -156,6 +162,13 @@ def build_status(sessions: sessionmaker[Session], config: Config, now: datetime)
                 )
             )
         status.alerts = {k.split("/", 1)[1]: v for k, v in counts(session).items()}
+        waiting = session.execute(
+            select(func.count(), func.min(Alert.next_attempt_at)).where(
+                Alert.status == "queued", Alert.next_attempt_at > now
+            )
+        ).one()
+        status.alerts["waiting"] = int(waiting[0])
+        status.next_due = waiting[1]
         rows = session.scalars(
             select(OpsNotice)
             .where(OpsNotice.status.in_(("queued", "failed")))
@@ -173,4 +186,5 @@ def build_status(sessions: sessionmaker[Session], config: Config, now: datetime)
             )
             for r in rows
         ]
+    status.disabled = sorted(disabled_channels(sessions, config.channels))
     return status

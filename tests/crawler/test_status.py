@@ -6,11 +6,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.ledger import endpoint_fingerprint
 from crawler.config import FeedSource, load_config
+from crawler.db import transaction
 from crawler.health import HealthPolicy, SourceRun, record_runs
+from crawler.models import Alert, DeliveryAttempt
 from crawler.status import build_status, next_run
+from tests.alerts.conftest import add_story
 
 NOW = datetime(2026, 11, 23, 12, 7, tzinfo=timezone.utc)
 
@@ -63,9 +68,47 @@ def test_build_status(sessions: sessionmaker[Session], database_url: str, tmp_pa
     assert wire["schedule"] == "every 5m"
     assert seeds["health"] == "unknown" and seeds["last_run"] is None
     assert seeds["schedule"] == "cron 0 * * * *"
-    assert status["alerts"] == {"queued": 0, "delivered": 0, "failed": 0}
+    assert status["alerts"] == {
+        "queued": 0,
+        "delivered": 0,
+        "failed": 0,
+        "waiting": 0,
+        "next_due": None,
+    }
+    assert status["disabled_channels"] == []
     pending = status["ops_notices"]["pending"]
     assert [(n["source"], n["kind"], n["status"]) for n in pending] == [
         ("wire", "broken", "queued")
     ]
     assert status["ops_notices"]["channel"] is None
+
+
+def test_status_shows_waiting_alerts_and_disabled_channels(
+    sessions: sessionmaker[Session], database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"database: {database_url}\n"
+        "channels:\n"
+        "  hook: {type: webhook, url: 'http://127.0.0.1:1/hook', secret: whsec_MTIz}\n"
+        "  other: {type: webhook, url: 'http://127.0.0.1:1/other', secret: whsec_MTIz}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    add_story(sessions, url="https://n.example/1", cluster="c1", channels=("hook",), now=NOW)
+    add_story(sessions, url="https://n.example/2", cluster="c2", channels=("other",), now=NOW)
+    later = NOW + timedelta(minutes=53)  # held for an hourly digest, say
+    with transaction(sessions) as session:
+        session.execute(update(Alert).where(Alert.channel == "other").values(next_attempt_at=later))
+        hook_alert = session.scalar(select(Alert.id).where(Alert.channel == "hook"))
+        tag = f"[endpoint {endpoint_fingerprint('http://127.0.0.1:1/hook')}]"
+        session.add(
+            DeliveryAttempt(
+                alert_id=hook_alert, outcome="failed", reason="gone", detail=f"HTTP 410 {tag}"
+            )
+        )
+    status = build_status(sessions, config, NOW).to_json()
+    assert status["alerts"]["queued"] == 2
+    assert status["alerts"]["waiting"] == 1
+    assert status["alerts"]["next_due"] == later.isoformat()
+    assert status["disabled_channels"] == ["hook"]
