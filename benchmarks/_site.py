@@ -1,4 +1,5 @@
-"""A synthetic Arabic news site for benchmarks: an RSS feed plus one page per story.
+"""Local sites for the benchmarks: :class:`LocalSite`, the server plumbing they share, and
+:class:`Site`, a synthetic Arabic news site (an RSS feed plus one page per story).
 
 Served by a threaded HTTP server on 127.0.0.1; every story is different (random
 sentences from wire vocabulary), so dedupe keeps them apart.
@@ -9,9 +10,11 @@ from __future__ import annotations
 import random
 import threading
 from datetime import datetime, timedelta, timezone
+from email.message import Message
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 WORDS = (
     "أعلنت وزارة الخارجية اليوم أن الوفد سيصل إلى العاصمة لإجراء محادثات حول التعاون "
@@ -45,10 +48,71 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class Site:
+Response = tuple[int, bytes, str]  # status, body, content type
+NOT_FOUND: Response = (404, b"not found", "text/plain")
+
+
+class LocalSite:
+    """A threaded HTTP/1.1 server (keep-alive, no Nagle delay, no request log) on
+    127.0.0.1 for the benchmarks; ``with`` starts and stops it.  Subclasses answer
+    :meth:`get` and :meth:`post`."""
+
+    def __init__(self) -> None:
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def get(self, path: str) -> Response:
+        return NOT_FOUND
+
+    def post(self, path: str, headers: Message, body: bytes) -> Response:
+        return NOT_FOUND
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def _send(self, response: Response) -> None:
+                status, body, ctype = response
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._send(site.get(self.path))
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._send(site.post(self.path, self.headers, body))
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Site(LocalSite):
     """``/feed.xml`` lists ``n`` stories at ``/a/<i>.html``."""
 
     def __init__(self, n: int, seed: int = 7) -> None:
+        super().__init__()
         rnd = random.Random(seed)
         self.pages: dict[str, bytes] = {}
         now = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -66,13 +130,6 @@ class Site:
             ).encode()
             items.append((title, f"/a/{i}.html", date))
         self.items = items
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def feed(self) -> bytes:
         entries = "".join(
@@ -85,37 +142,9 @@ class Site:
             f"<title>bench</title><link>{self.base}/</link>{entries}</channel></rss>"
         ).encode()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            # Keep-alive, and no Nagle delay between the header and body writes.
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_GET(self) -> None:
-                status = 200
-                if self.path == "/feed.xml":
-                    body, ctype = site.feed(), "application/rss+xml"
-                elif self.path in site.pages:
-                    body, ctype = site.pages[self.path], "text/html; charset=utf-8"
-                else:
-                    status, body, ctype = 404, b"not found", "text/plain"
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def __enter__(self) -> Site:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def get(self, path: str) -> Response:
+        if path == "/feed.xml":
+            return 200, self.feed(), "application/rss+xml"
+        if path in self.pages:
+            return 200, self.pages[path], "text/html; charset=utf-8"
+        return NOT_FOUND

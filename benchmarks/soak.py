@@ -15,18 +15,23 @@ lets it run ``--minutes`` (default 10), stops it with SIGINT as a terminal would
 - VmHWM / VmRSS of the scheduler process (from ``/proc/<pid>/status``) after warm-up and
   at the end — crawls are children, so this is the scheduler's own memory;
 - alerts stored, delivered, still queued at stop, received (unique ``webhook-id``) and
-  duplicates, and lost = stored − received after the final delivery.
+  duplicates, and lost = stored − received after the final delivery;
+- CPU of the scheduler and all its crawl children per run, and a baseline measured in the
+  same run, after the soak, on a copy of its database: ``--baseline`` sources crawled one
+  child per run (how ``wirewatch run`` crawled before batches), then all of them in one
+  child; the ratio is the old mode's CPU per run over the soak's.
 
 Targets: 0 missed runs, 0 lost alerts, RSS growth ≤ 10 %.
 
-Each run of a source is one child Python with Scrapy (about 1.5–3 s of CPU), so the load
-is ``sources / every`` children per second: 200 sources every 10 min is 0.33 crawls/s,
-which two cores keep up with at ``--concurrency 2``; 200 every 30 s (6.7 crawls/s) would
-not on any small machine.  Pick ``--every`` so that ``sources × cost / every`` stays well
-under the cores.
+A crawl child costs ~2 s of CPU to start (Python, Scrapy, config, watchlist compile, dedupe
+index) and ~30 ms per source after that.  One child per run, 200 sources needed at least
+``200 × 2 s / 2 cores`` = 200 s between runs of a source, so the soak used to run every
+10 min.  Runs that wait for a worker now share one child (``WIREWATCH_BATCH``), so the
+cost per run falls as the load rises; the default ``--every`` is accelerated to 1 min.
 
-    python benchmarks/soak.py [--minutes 10] [--sources 200] [--every 10m]
-                              [--concurrency 2] [--new-every 60] [--keep DIR]
+    python benchmarks/soak.py [--minutes 10] [--sources 200] [--every 1m]
+                              [--concurrency 2] [--batch 50] [--new-every 60]
+                              [--baseline 8] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import base64
 import os
 import random
 import re
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -44,33 +50,30 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from email.message import Message
 from email.utils import format_datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _site import story
+from _site import NOT_FOUND, LocalSite, Response, story
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from crawler.pool import DEFAULT_BATCH  # noqa: E402
 from crawler.schedule import START_SPREAD, parse_every  # noqa: E402
 
 SECRET = "whsec_" + base64.b64encode(b"soak signing key, thirty-two b!!").decode()
 MATCH = "وأكدت مصادر أن كوريا الشمالية أرسلت آلاف الجنود إلى روسيا"
 FEED_ITEMS = 5
+DEFAULT_EVERY = "1m"
 _FEED = re.compile(r"^/s/(\d+)/feed\.xml$")
 _PAGE = re.compile(r"^/s/(\d+)/a/(\d+)\.html$")
 
 
-class _Server(ThreadingHTTPServer):
-    # The default backlog of 5 drops connections when many crawls start together.
-    request_queue_size = 256
-    daemon_threads = True
-
-
-class Farm:
+class Farm(LocalSite):
     """Feeds for ``n`` sources whose items grow over time, and a webhook receiver.
 
     Source ``i`` has ``3 + (elapsed + phase_i) // new_every`` stories; its feed lists the
@@ -78,6 +81,7 @@ class Farm:
     """
 
     def __init__(self, n: int, new_every: float) -> None:
+        super().__init__()
         self.n = n
         self.new_every = new_every
         self.started = time.monotonic()
@@ -86,13 +90,6 @@ class Farm:
         self.pages_served = 0
         self.hooks: Counter[str] = Counter()
         self.lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def count(self, i: int) -> int:
         elapsed = time.monotonic() - self.started
@@ -124,58 +121,27 @@ class Farm:
             "</channel></rss>"
         ).encode()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        farm = self
+    def get(self, path: str) -> Response:
+        if m := _FEED.match(path):
+            i = int(m.group(1))
+            with self.lock:
+                self.feed_fetches[i] += 1
+            return 200, self.feed(i), "application/rss+xml"
+        if m := _PAGE.match(path):
+            with self.lock:
+                self.pages_served += 1
+            return 200, self.page(int(m.group(1)), int(m.group(2))), "text/html; charset=utf-8"
+        if path == "/robots.txt":
+            return 200, b"User-agent: *\nAllow: /\n", "text/plain"
+        return NOT_FOUND
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive
-            disable_nagle_algorithm = True
-
-            def _send(self, status: int, body: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self) -> None:
-                if m := _FEED.match(self.path):
-                    i = int(m.group(1))
-                    with farm.lock:
-                        farm.feed_fetches[i] += 1
-                    self._send(200, farm.feed(i), "application/rss+xml")
-                elif m := _PAGE.match(self.path):
-                    with farm.lock:
-                        farm.pages_served += 1
-                    page = farm.page(int(m.group(1)), int(m.group(2)))
-                    self._send(200, page, "text/html; charset=utf-8")
-                elif self.path == "/robots.txt":
-                    self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
-                else:
-                    self._send(404, b"not found", "text/plain")
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
-                with farm.lock:
-                    farm.hooks[self.headers.get("webhook-id", "?")] += 1
-                self._send(204, b"", "text/plain")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-    def __enter__(self) -> Farm:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def post(self, path: str, headers: Message, body: bytes) -> Response:
+        with self.lock:
+            self.hooks[headers.get("webhook-id", "?")] += 1
+        return 204, b"", "text/plain"
 
 
-def write_config(folder: Path, farm: Farm, every: str) -> Path:
+def write_config(folder: Path, farm: Farm, every: str, name: str = "soak") -> Path:
     (folder / "watchlist.yaml").write_text(
         'rules:\n  - name: nk-russia-troops\n    all: ["North Korea", Russia, troops]\n',
         encoding="utf-8",
@@ -185,9 +151,9 @@ def write_config(folder: Path, farm: Farm, every: str) -> Path:
         f"    every: {every}\n"
         for i in range(farm.n)
     )
-    path = folder / "soak.yaml"
+    path = folder / f"{name}.yaml"
     path.write_text(
-        "database: sqlite:///soak.db\n"
+        f"database: sqlite:///{name}.db\n"
         f"sources:\n{sources}"
         "watchlists: [watchlist.yaml]\n"
         f"channels:\n  hook:\n    type: webhook\n    url: {farm.base}/hook\n"
@@ -195,6 +161,42 @@ def write_config(folder: Path, farm: Farm, every: str) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's waited-for children (and theirs), so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Baseline:
+    """CPU per source run of the old mode (one child per run) and of one batched child,
+    over the same ``sources``, measured on a copy of the soak's database."""
+
+    sources: int
+    single: float  # CPU s per run, one child each
+    single_wall: float  # wall s per child
+    batched: float  # CPU s per run, all in one child
+
+
+def measure_baseline(folder: Path, farm: Farm, every: str, n: int) -> Baseline:
+    """Crawl ``n`` sources spread over the farm, each in its own child as ``wirewatch run``
+    used to, then all of them in one child, on a copy of the soak's database (so each run
+    finds what a steady-state run finds: a new item or none)."""
+    config = write_config(folder, farm, every, name="baseline")
+    with sqlite3.connect(folder / "soak.db") as src, sqlite3.connect(folder / "baseline.db") as dst:
+        src.backup(dst)
+    names = [f"s{i * farm.n // n:03d}" for i in range(n)]
+    crawl = [sys.executable, "-m", "crawler", "-c", str(config), "crawl", "--no-deliver"]
+    cpu, wall = children_cpu(), time.monotonic()
+    for name in names:
+        subprocess.run([*crawl, "--source", name], cwd=REPO, capture_output=True, check=True)
+    single, single_wall = children_cpu() - cpu, time.monotonic() - wall
+    cpu = children_cpu()
+    sources = [arg for name in names for arg in ("--source", name)]
+    subprocess.run([*crawl, *sources], cwd=REPO, capture_output=True, check=True)
+    return Baseline(n, single / n, single_wall / n, (children_cpu() - cpu) / n)
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -233,9 +235,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--sources", type=int, default=200)
-    parser.add_argument("--every", default="10m", help="interval of every source (10m, 30s…)")
+    parser.add_argument("--every", default=DEFAULT_EVERY, help="interval of every source")
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="WIREWATCH_BATCH")
     parser.add_argument("--new-every", type=float, default=60.0, help="s between new items")
+    parser.add_argument(
+        "--baseline", type=int, default=8, help="sources in the one-child-per-run sample (0: none)"
+    )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args()
     every = parse_every(args.every)
@@ -245,9 +251,14 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         config = write_config(folder, farm, args.every)
-        env = {**os.environ, "WIREWATCH_CONCURRENCY": str(args.concurrency)}
+        env = {
+            **os.environ,
+            "WIREWATCH_CONCURRENCY": str(args.concurrency),
+            "WIREWATCH_BATCH": str(args.batch),
+        }
         log = (folder / "run.log").open("w+", encoding="utf-8")
         cmd = [sys.executable, "-m", "crawler", "-c", str(config), "run"]
+        cpu_before = children_cpu()
         started = time.monotonic()
         # Its own process group, so the SIGINT below is what a terminal's Ctrl-C sends.
         proc = subprocess.Popen(
@@ -278,6 +289,7 @@ def main() -> None:
             proc.kill()
             proc.wait()
         stopped_in = time.monotonic() - started - ran_for
+        soak_cpu = children_cpu() - cpu_before  # the scheduler and every crawl child
         log.seek(0)
         lines = log.read().splitlines()
         at_stop = alert_counts(folder / "soak.db")
@@ -289,37 +301,44 @@ def main() -> None:
             check=False,
         )
         after = alert_counts(folder / "soak.db")
+        received = Counter(farm.hooks)
+        baseline = (
+            measure_baseline(folder, farm, args.every, args.baseline) if args.baseline else None
+        )
 
     final = next((ln for ln in reversed(lines) if "stopped; runs" in ln), "")
     m = re.search(
         r"runs (\d+) done of (\d+) due, (\d+) failed, (\d+) timed out, (\d+) skipped.*?, "
-        r"(\d+) missed, (\d+) coalesced, (\d+) not started",
+        r"(\d+) missed, (\d+) coalesced, (\d+) not started.*?(\d+) crawl children",
         final,
     )
-    done, sched_due, failed, timed_out, skipped, missed, coalesced, abandoned = (
-        map(int, m.groups()) if m else (0,) * 8
+    done, sched_due, failed, timed_out, skipped, missed, coalesced, abandoned, children = (
+        map(int, m.groups()) if m else (0,) * 9
     )
     # A run due in the last second before the stop may or may not have been submitted.
     due = expected_due(args.sources, every, window - 1.0)
     never_counted = max(due - sched_due, 0)
     missed_total = skipped + missed + coalesced + never_counted
     stored = sum(after.values())
-    unique = len(farm.hooks)
-    duplicates = sum(c - 1 for c in farm.hooks.values() if c > 1)
+    unique = len(received)
+    duplicates = sum(c - 1 for c in received.values() if c > 1)
     lost = stored - unique
     growth = (last.get("VmHWM", 0) / first["VmHWM"] - 1) if first.get("VmHWM") else float("nan")
     warnings = [ln for ln in lines if ln.startswith(("WARNING", "ERROR"))]
+    per_run = soak_cpu / done if done else float("nan")
+    cores = args.concurrency
 
     print(f"command: {' '.join(sys.argv)}")
     print(
         f"sources: {args.sources} every {args.every}, concurrency {args.concurrency}, "
-        f"new item per source every {args.new_every:.0f} s; ran {ran_for:.0f} s, "
-        f"stop took {stopped_in:.1f} s (exit {proc.returncode})"
+        f"batch cap {args.batch}, new item per source every {args.new_every:.0f} s; "
+        f"ran {ran_for:.0f} s, stop took {stopped_in:.1f} s (exit {proc.returncode})"
     )
     print(
         f"runs: {done} done / {due} due by the schedule ({sched_due} counted due by the "
         f"scheduler, {abandoned} of them still queued at the stop); {failed} failed, "
-        f"{timed_out} timed out; "
+        f"{timed_out} timed out; {children} crawl children "
+        f"({done / children if children else 0:.1f} runs each); "
         f"feed fetches seen by the server: {sum(farm.feed_fetches.values())}; "
         f"pages served: {farm.pages_served}"
     )
@@ -340,6 +359,20 @@ def main() -> None:
         f"{after.get('delivered', 0)} delivered, {after.get('queued', 0)} queued; "
         f"received {unique} unique webhook-ids, {duplicates} duplicates; lost {lost}"
     )
+    print(
+        f"CPU: {soak_cpu:.0f} s for the scheduler and its children = {per_run:.3f} s per run "
+        f"({soak_cpu / ran_for / cores:.0%} of {cores} cores)"
+    )
+    if baseline:
+        floor = args.sources * baseline.single / cores
+        print(
+            f"baseline (same run, {baseline.sources} sources after the soak): one child per "
+            f"run {baseline.single:.3f} s CPU per run ({baseline.single_wall:.2f} s wall); "
+            f"the same {baseline.sources} in one child {baseline.batched:.3f} s per run; "
+            f"one-child-per-run / this soak: {baseline.single / per_run:.1f}x the CPU per run "
+            f"(with all {cores} cores busy it could keep {args.sources} sources at every "
+            f"{floor:.0f} s at best)"
+        )
     print(
         f"scheduler warnings/errors: {len(warnings)}"
         + (f", last: {warnings[-1]}" if warnings else "")

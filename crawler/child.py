@@ -1,29 +1,34 @@
 """One crawl in a child process that can always be ended, with its grandchildren.
 
-``wirewatch run`` starts every crawl as ``python -m crawler -c CONFIG crawl --source NAME
---no-deliver`` (see :mod:`crawler.schedule` for why a process per crawl).  The child gets
-a session of its own, so a terminal's Ctrl-C reaches only the scheduler, which then lets
-the crawl finish or ends it; ending means SIGTERM to the whole process group (Scrapy then
-closes its spiders and pipelines, storing the batch in flight), SIGKILL after a grace.
+``wirewatch run`` starts every crawl as ``python -m crawler -c SNAPSHOT crawl --source NAME
+... --no-deliver --parent PID`` (see :mod:`crawler.schedule` for why a process per crawl,
+:mod:`crawler.pool` for the batches).  The child gets a session of its own, so a
+terminal's Ctrl-C reaches only the scheduler, which then lets the crawl finish or ends it;
+ending means SIGTERM to the whole process group (Scrapy then closes its spiders and
+pipelines, storing the batch in flight), SIGKILL after a grace.
+
+A scheduler killed with SIGKILL cannot end its children: with ``--parent PID`` the child
+asks Linux for SIGKILL when its parent goes (:func:`die_with_parent`), and does not start
+at all when the scheduler is already gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.config import Config
-
 STOP_GRACE = 30.0  # seconds a running crawl may still take after a stop request
 TERM_GRACE = 10.0  # seconds between SIGTERM and SIGKILL of a crawl's process group
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -111,16 +116,40 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def crawl_command(config: Config, name: str) -> list[str]:
-    """The child command line for one crawl of source ``name``."""
+def crawl_command(config: Path, names: Sequence[str]) -> list[str]:
+    """The child command line for one crawl of the sources ``names`` with the config file
+    ``config`` (the scheduler's snapshot), ended with the scheduler (``--parent``)."""
+    sources = [arg for name in names for arg in ("--source", name)]
     return [
         sys.executable,
         "-m",
         "crawler",
         "-c",
-        str(config.path),
+        str(config),
         "crawl",
-        "--source",
-        name,
+        *sources,
         "--no-deliver",
+        "--parent",
+        str(os.getpid()),
     ]
+
+
+class ParentGone(Exception):
+    """The scheduler that started this crawl is no longer there."""
+
+
+def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
+    """Have Linux send ``sig`` to this process when its parent ends (``PR_SET_PDEATHSIG``:
+    when the parent *thread* that forked it ends; the scheduler's crawl workers live as
+    long as the scheduler), then check that ``parent`` is still the parent: it may have
+    died before the request.  SIGKILL, not SIGTERM: nobody is left to wait for a graceful
+    close (which waits for the downloads in flight), and nothing is lost: stories and
+    their alerts are stored in one transaction, and what was not stored is fetched again
+    by the next run.  Raises :class:`ParentGone`; elsewhere than Linux only the check is
+    done."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:
+        raise ParentGone(f"the scheduler (pid {parent}) is gone; not crawling")

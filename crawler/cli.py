@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crawl", help="crawl every (or the named) source once, then deliver")
     p.add_argument("--source", action="append", default=[], metavar="NAME")
     p.add_argument("--no-deliver", action="store_true", help=argparse.SUPPRESS)
+    # `wirewatch run`'s children: end with the scheduler that started them (its pid).
+    p.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("run", help="crawl every source on its schedule until stopped")
@@ -121,6 +123,14 @@ def _app(args: argparse.Namespace) -> Any:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    if args.parent is not None:
+        from crawler.child import ParentGone, die_with_parent
+
+        try:
+            die_with_parent(args.parent)
+        except ParentGone as exc:
+            print(f"wirewatch: {exc}", file=sys.stderr)
+            return 3
     from crawler.runner import crawl
 
     app = _app(args)

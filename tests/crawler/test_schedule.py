@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -30,7 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from alerts.dispatch import DeliverySummary
 from crawler.child import run_child
 from crawler.config import ConfigError, FilesSource, load_config
-from crawler.schedule import Runner, _SaidBetterFilter, parse_every, timeout_for, trigger_for
+from crawler.runstats import SaidBetterFilter
+from crawler.schedule import Runner, parse_every, timeout_for, trigger_for
 from tests.httpserver import LocalHTTPServer, Reply
 
 REPO = Path(__file__).resolve().parents[2]
@@ -246,10 +248,18 @@ def _runner(
         concurrency=kwargs.pop("concurrency", 2),
         scheduler=BackgroundScheduler(),
         out=out,
-        command=lambda cfg, name: child or [sys.executable, "-c", "pass"],
+        command=lambda path, names: [*(child or _child("pass")), *names],
+        workdir=tmp_path / "run",
         **kwargs,
     )
     return runner, made, out
+
+
+def _child(code: str) -> list[str]:
+    """A fake crawl child: runs ``code``, then prints a summary line for every source named
+    on its command line, as ``wirewatch crawl`` does."""
+    report = "\nimport sys\nfor n in sys.argv[1:]: print(f'{n}: 0 pages', flush=True)\n"
+    return [sys.executable, "-c", code + report]
 
 
 def _until(check: Any, within: float = 10.0) -> None:
@@ -283,10 +293,10 @@ def test_first_runs_are_spread_over_the_interval(tmp_path: Path) -> None:
 def test_no_overlap_a_long_run_skips_the_next_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    slow = [sys.executable, "-c", "import time; time.sleep(2.2)"]
+    slow = _child("import time; time.sleep(2.2)")
     runner, _, _ = _runner(tmp_path, _source("slow", every="1s"), child=slow)
     peak = []
-    runner.scheduler.add_job(lambda: peak.append(len(runner._running)), "interval", seconds=0.1)
+    runner.scheduler.add_job(lambda: peak.append(len(runner.pool.running)), "interval", seconds=0.1)
     with caplog.at_level(logging.WARNING, logger="crawler.schedule"):
         runner.scheduler.start()
         try:
@@ -308,12 +318,12 @@ def test_after_downtime_one_catch_up_run_not_a_burst(tmp_path: Path) -> None:
     runner.scheduler.start()
     try:
         _until(lambda: runner.stats.done >= 1)
+        _until(lambda: made[0].rounds >= 1)  # a delivery round after the crawl
         started = runner.stats.started
     finally:
         runner.stopping.set()
         runner.scheduler.shutdown(wait=True)
     assert started == 1
-    assert made[0].rounds >= 1  # a delivery round after the crawl
 
 
 def test_coalesced_runs_are_counted_and_logged(
@@ -351,13 +361,17 @@ def test_a_hanging_crawl_is_killed_at_its_timeout(
 
 
 def test_stop_lets_the_crawl_finish_then_stops_delivery(tmp_path: Path) -> None:
-    child = [sys.executable, "-c", "import time; time.sleep(1)"]
     runner, made, out = _runner(
-        tmp_path, _source("a", every="1h") + _source("b", every="1h"), child=child, concurrency=1
+        tmp_path,
+        _source("a", every="1h") + _source("b", every="1h"),
+        child=_child("import time; time.sleep(1)"),
+        concurrency=1,
     )
-    runner.scheduler.modify_job("source:b", next_run_time=datetime.now(timezone.utc))
     runner.scheduler.start()
-    _until(lambda: len(runner._running) == 1)
+    _until(lambda: len(runner.pool.running) == 1)
+    # b comes due while a's crawl holds the one worker: it waits for the next batch.
+    runner.scheduler.modify_job("source:b", next_run_time=datetime.now(timezone.utc))
+    _until(lambda: runner.pool.waiting == 1)
     runner.request_stop()
     runner._stop_thread.join(10)  # type: ignore[union-attr]
     assert made[0].stopped
@@ -369,7 +383,7 @@ def test_stop_lets_the_crawl_finish_then_stops_delivery(tmp_path: Path) -> None:
 def test_second_stop_terminates_running_crawls(tmp_path: Path) -> None:
     runner, _, out = _runner(tmp_path, _source("hang", every="1h"), child=HANG)
     runner.scheduler.start()
-    _until(lambda: len(runner._running) == 1)
+    _until(lambda: len(runner.pool.running) == 1)
     started = time.monotonic()
     runner.request_stop()
     runner.request_stop()
@@ -462,6 +476,11 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def _crawl_children(scheduler: int) -> list[int]:
+    """The live crawl children started by the scheduler with pid ``scheduler``."""
+    return _processes_mentioning(f"\0--parent\0{scheduler}\0")
+
+
 def _pgid(pid: int) -> int | None:
     try:
         return os.getpgid(pid)
@@ -533,8 +552,7 @@ def _ctrl_c_mid_crawl(tmp_path: Path, config: Path) -> None:
         # The child must have left the scheduler's process group (setsid between fork and
         # exec) before Ctrl-C, else the signal stays pending and kills it right after exec.
         while time.monotonic() < deadline and not any(
-            pid != proc.pid and _pgid(pid) not in (None, proc.pid)
-            for pid in _processes_mentioning(str(config))
+            _pgid(pid) not in (None, proc.pid) for pid in _crawl_children(proc.pid)
         ):
             time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C; the crawl child is still importing
@@ -544,7 +562,7 @@ def _ctrl_c_mid_crawl(tmp_path: Path, config: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert _processes_mentioning(str(config)) == []  # no orphaned crawl child
+    assert _crawl_children(proc.pid) == []  # no orphaned crawl child
     assert "[north-korea-russia-troops]" not in out  # delivery stopped with the scheduler
     assert "stopped; runs 1 done of 1 due, 0 failed" in err  # the crawl finished
     queued = subprocess.run(
@@ -590,7 +608,7 @@ def _ctrl_c_mid_crawl(tmp_path: Path, config: Path) -> None:
 )
 def test_apscheduler_skip_warnings_give_way_to_ours(msg: str, kept: bool) -> None:
     record = logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, msg, (), None)
-    assert _SaidBetterFilter().filter(record) is kept
+    assert SaidBetterFilter().filter(record) is kept
 
 
 def test_delivery_rounds_send_ops_notices_until_stopping(tmp_path: Path) -> None:
@@ -602,3 +620,129 @@ def test_delivery_rounds_send_ops_notices_until_stopping(tmp_path: Path) -> None
     runner.stopping.set()
     runner.deliver()
     assert seen == [runner.config]
+
+
+# --- batches, the config the children read, children that end with the scheduler --------
+
+
+def test_runs_due_while_the_worker_is_busy_share_one_child_and_are_recorded_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "children.log"
+    child = _child(
+        f"import sys, time\nopen({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "time.sleep(1)"
+    )
+    sources = "".join(_source(n, every="1h") for n in ("first", "a", "b", "c"))
+    runner, _, _ = _runner(tmp_path, sources, child=child, concurrency=1)
+    rounds: list[int] = []
+    runner._deliver_soon.ask = lambda: rounds.append(1)  # type: ignore[method-assign]
+    for name in ("a", "b", "c"):  # due while first's child holds the one worker
+        runner.scheduler.modify_job(f"source:{name}", next_run_time=datetime(2100, 1, 1))
+    with caplog.at_level(logging.INFO, logger="crawler.schedule"):
+        runner.scheduler.start()
+        try:
+            _until(lambda: "first" in runner.pool.running)
+            for name in ("a", "b", "c"):
+                runner.scheduler.modify_job(
+                    f"source:{name}", next_run_time=datetime.now(timezone.utc)
+                )
+            _until(lambda: runner.stats.done >= 4)
+        finally:
+            runner.stopping.set()
+            runner.scheduler.shutdown(wait=True)
+    assert log.read_text().splitlines() == ["first", "a b c"]
+    assert (runner.stats.done, runner.stats.failed, runner.stats.children) == (4, 0, 2)
+    for name in ("a", "b", "c"):
+        assert f"{name}: 0 pages (1." in caplog.text and "s in a batch of 3)" in caplog.text
+    assert len(rounds) == 2  # one delivery round per child
+
+
+def test_a_batch_killed_at_its_timeout_records_every_member_as_timed_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sources = _source("a", every="1h", timeout="1s") + _source("b", every="1h", timeout="2s")
+    runner, _, _ = _runner(tmp_path, sources, child=HANG, concurrency=1)
+    # Both due in the same second: the one worker is free, so a may start alone; both
+    # are recorded as timed out either way, b after its own 2 s at the latest.
+    runner.scheduler.modify_job("source:b", next_run_time=datetime.now(timezone.utc))
+    with caplog.at_level(logging.WARNING, logger="crawler.schedule"):
+        runner.scheduler.start()
+        try:
+            _until(lambda: runner.stats.done >= 2, within=30)
+        finally:
+            runner.stopping.set()
+            runner.scheduler.shutdown(wait=True)
+    assert (runner.stats.timed_out, runner.stats.failed) == (2, 2)
+    assert "source a: crawl killed at its" in caplog.text
+    assert "source b: crawl killed at its 2 s timeout" in caplog.text
+
+
+def test_children_read_the_accepted_config_not_a_refused_edit(tmp_path: Path) -> None:
+    config = _seeded(tmp_path, every="1h")
+    made: list[FakeDispatcher] = []
+    out = io.StringIO()
+    runner = Runner(
+        load_config(config),
+        dispatcher_factory=lambda channels: made.append(FakeDispatcher(channels)) or made[-1],
+        queued=lambda: 0,
+        concurrency=1,
+        scheduler=BackgroundScheduler(),
+        out=out,
+        workdir=tmp_path / "run",
+    )
+    # A broken edit of the config and of the watchlist: refused, the running one stays.
+    config.write_text(config.read_text() + "  - name: [oops\n", encoding="utf-8")
+    (tmp_path / "watchlist.yaml").write_text("rules: [{name: r, all: []}]\n", encoding="utf-8")
+    assert not runner.reload("SIGHUP")
+    assert "refused" in out.getvalue()
+    snapshot = runner.child_config
+    assert snapshot.parent == tmp_path / "run" and load_config(snapshot).sources[0].name == "seeds"
+    assert oct(snapshot.stat().st_mode & 0o777) == "0o600"
+    runner.crawl("seeds")  # the real child, reading the snapshot
+    runner.close()
+    assert (runner.stats.done, runner.stats.failed) == (1, 0), out.getvalue()
+    with sqlite3.connect(tmp_path / "w.db") as db:
+        assert db.execute("SELECT source, outcome FROM source_runs").fetchall() == [("seeds", "ok")]
+        assert db.execute("SELECT COUNT(*) FROM alerts").fetchone() == (2,)
+
+
+def test_a_crawl_child_whose_scheduler_is_gone_does_not_start(tmp_path: Path) -> None:
+    config = _seeded(tmp_path, every="1h")
+    # pid 1 is not this child's parent: as if the scheduler died before the child ran.
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler", "-c", str(config), "crawl", "--parent", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3
+    assert "the scheduler (pid 1) is gone; not crawling" in done.stderr
+    assert not (tmp_path / "w.db").exists()  # nothing opened, nothing crawled
+
+
+def test_sigkill_of_the_scheduler_ends_its_crawl_children(tmp_path: Path) -> None:
+    with LocalHTTPServer({}) as server:
+        config = _slow_feed_config(tmp_path, server)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "-v", "-c", str(config), "run"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not server.hits("/a/0.html"):
+                time.sleep(0.05)  # the child is crawling: an article page was asked for
+            children = _crawl_children(proc.pid)
+            assert len(children) == 1
+            proc.kill()
+            proc.wait(10)
+            # Its page answers 3 s after being asked: gone sooner means it was ended.
+            assert _wait_gone(children[0], within=1.5)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pid in _crawl_children(proc.pid):
+                os.kill(pid, signal.SIGKILL)
