@@ -294,10 +294,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         if s.health_reason and s.health != "ok":
             print(f"    {s.health_reason}")
     alerts = status.alerts
+    waiting = alerts.get("waiting", 0)
+    held = f" ({waiting} waiting, next due {_when(status.next_due)})" if waiting else ""
     print(
-        f"alerts: {alerts.get('queued', 0)} queued, {alerts.get('failed', 0)} failed, "
+        f"alerts: {alerts.get('queued', 0)} queued{held}, {alerts.get('failed', 0)} failed, "
         f"{alerts.get('delivered', 0)} delivered"
     )
+    for name in status.disabled:
+        print(f"channel {name} disabled: its URL answered 410 Gone (a new URL enables it again)")
     where = f"channel {status.channel}" if status.channel else "no health.channel: not sent"
     print(f"ops notices pending: {len(status.notices)} ({where})")
     for n in status.notices:

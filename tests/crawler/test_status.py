@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.ledger import endpoint_fingerprint
+from crawler.cli import main
 from crawler.config import FeedSource, load_config
 from crawler.db import transaction
 from crawler.health import HealthPolicy, SourceRun, record_runs
@@ -84,7 +85,10 @@ def test_build_status(sessions: sessionmaker[Session], database_url: str, tmp_pa
 
 
 def test_status_shows_waiting_alerts_and_disabled_channels(
-    sessions: sessionmaker[Session], database_url: str, tmp_path: Path
+    sessions: sessionmaker[Session],
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(
@@ -112,3 +116,11 @@ def test_status_shows_waiting_alerts_and_disabled_channels(
     assert status["alerts"]["waiting"] == 1
     assert status["alerts"]["next_due"] == later.isoformat()
     assert status["disabled_channels"] == ["hook"]
+
+    due = (datetime.now(timezone.utc) + timedelta(hours=1)).replace(microsecond=0)
+    with transaction(sessions) as session:
+        session.execute(update(Alert).where(Alert.channel == "other").values(next_attempt_at=due))
+    assert main(["-c", str(path), "status"]) == 0  # the CLI reads the real clock
+    text = capsys.readouterr().out
+    assert f"alerts: 2 queued (1 waiting, next due {due:%Y-%m-%d %H:%M:%S} UTC)" in text
+    assert "channel hook disabled: its URL answered 410 Gone" in text
