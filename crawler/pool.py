@@ -21,9 +21,10 @@ source with its own Scrapy crawler (one failing source does not stop the others)
 one ``source_runs`` row per source and prints one summary line per source, which
 :func:`split_result` hands to each member as its :class:`SourceResult`.  A child that
 exits non-zero (it crashed, or could not open the database) fails every member; one that
-exits 0 without a member's line fails that member only.  A batch's hard timeout is the
-largest ``timeout`` of its members; a batch killed at it (or at the stop grace) counts
-every member as timed out (or stopped).
+exits 0 without a member's line fails that member only.  The members of a batch share
+one ``timeout`` (runs with another one wait for another batch), so every source keeps its
+own hard timeout; a batch killed at it (or at the stop grace) counts every member as timed
+out (or stopped).
 
 Workers are threads that each wait for one child at a time; they live as long as the pool,
 which matters for :func:`crawler.child.die_with_parent`: Linux sends a child's death
@@ -240,7 +241,8 @@ class CrawlPool:
     # -- the workers -------------------------------------------------------------------
 
     def _take(self) -> list[_Ticket]:
-        """Up to ``batch`` waiting runs, oldest first, of distinct sources not running."""
+        """Up to ``batch`` waiting runs, oldest first, of distinct sources not running,
+        all with the oldest one's timeout."""
         taken: list[_Ticket] = []
         names: set[str] = set()
         for ticket in list(self._queue):
@@ -248,6 +250,8 @@ class CrawlPool:
                 break
             if ticket.name in self.running or ticket.name in names:
                 continue  # never one source in two batches, nor twice in one
+            if taken and ticket.timeout != taken[0].timeout:
+                continue  # every source keeps its own hard timeout
             self._queue.remove(ticket)
             taken.append(ticket)
             names.add(ticket.name)

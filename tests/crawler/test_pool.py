@@ -122,16 +122,28 @@ def test_runs_waiting_for_a_worker_go_into_one_child_each_with_its_own_result() 
     first.start()
     _until(lambda: "a" in pool.running)
     threading.Timer(0.3, children.gate.set).start()
-    results.update(_crawl_all(pool, [("b", 60.0), ("c", 120.0), ("d", 90.0)]))
+    results.update(_crawl_all(pool, [("b", 120.0), ("c", 120.0), ("d", 120.0)]))
     first.join(5)
     assert [b[0] for b in children.batches] == [["a"], ["b", "c", "d"]]
-    assert children.batches[1][1] == 120.0  # the largest timeout of the batch
+    assert children.batches[1][1] == 120.0
     assert results["c"] == SourceResult(
         "c", seconds=0.1, batch=3, summary="c: 1 pages", timeout=120.0
     )
     assert [n for n, r in results.items() if r.leader] == ["a", "b"]  # one per child
     assert all(r.ok for r in results.values())
     assert pool.children == 2 and pool.running == {}
+
+
+def test_a_batch_holds_only_runs_with_the_same_timeout() -> None:
+    children = FakeChildren()
+    pool, _ = _pool(children)
+    _hold(pool, children, "a")
+    _crawl_all(pool, [("b", 60.0), ("c", 900.0), ("d", 60.0), ("e", 900.0)])
+    assert [(b[0], b[1]) for b in children.batches] == [
+        (["a"], 60.0),
+        (["b", "d"], 60.0),  # a hung «b» is still killed after its own minute
+        (["c", "e"], 900.0),
+    ]
 
 
 def test_a_batch_holds_at_most_the_cap_oldest_first() -> None:
@@ -286,9 +298,9 @@ def test_a_batch_killed_at_its_timeout_times_out_every_member() -> None:
     _until(lambda: "x" in pool.running)
     threading.Timer(0.3, holder.gate.set).start()
     started = time.monotonic()
-    results = _crawl_all(pool, [("a", 0.5), ("b", 1.0), ("c", 0.5)])
+    results = _crawl_all(pool, [("a", 1.0), ("b", 1.0), ("c", 1.0)])
     first.join(5)
-    assert [t for t, _ in killed] == [1.0]  # one child, with the largest of the timeouts
+    assert [t for t, _ in killed] == [1.0]  # one child, killed at the members' timeout
     assert 1.0 <= time.monotonic() - started < 8.0
     for name in "abc":
         result = results[name]
