@@ -1,7 +1,7 @@
 """Ops notices (a source broke or recovered) sent through the ordinary channel senders.
 
 An ops notice is not a news alert: it has no story and no cluster, and it lives in its own
-table (``ops_notices``, queued by :func:`crawler.health.record_runs`). It goes out on the
+table (``ops_notices``, queued by :func:`crawler.health_record.record_runs`). It goes out on the
 one channel named by ``health.channel``, as a :class:`~alerts.messages.NoticeView` of its
 own type: the webhook body is ``{"type": "wirewatch.ops", "source", "kind", "reason",
 ...}``, the email has its own template (no evidence block), the console line reads

@@ -171,7 +171,8 @@ def _record_health(app: Any, reports: list[Any], started: datetime, *, console: 
     output the scheduler captures; those wait for the next ``crawl`` or ``deliver``."""
     from alerts.ops import deliver_notices
     from crawler.config import ConsoleChannel
-    from crawler.health import HealthPolicy, record_runs, run_from_report
+    from crawler.health import HealthPolicy, run_from_report
+    from crawler.health_record import record_runs
 
     finished = datetime.now(timezone.utc)
     runs = [run_from_report(report, started, finished) for report in reports]

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import Config
-from crawler.health import HealthPolicy, assess, consecutive_failures, latest_notice, recent_runs
+from crawler.health import HealthPolicy, assess, consecutive_failures
+from crawler.health_record import latest_notice, recent_runs
 from crawler.models import Alert, OpsNotice
 
 __all__ = ["NoticeStatus", "SourceStatus", "Status", "build_status", "next_run"]

@@ -23,10 +23,10 @@ from crawler.health import (
     assess,
     broken_reason,
     one_line_error,
-    record_runs,
     run_from_report,
     transition,
 )
+from crawler.health_record import record_runs
 from crawler.models import OpsNotice
 from crawler.models import SourceRun as SourceRunRow
 from crawler.runner import SourceReport

@@ -13,7 +13,8 @@ from alerts.ledger import endpoint_fingerprint
 from crawler.cli import main
 from crawler.config import FeedSource, load_config
 from crawler.db import transaction
-from crawler.health import HealthPolicy, SourceRun, record_runs
+from crawler.health import HealthPolicy, SourceRun
+from crawler.health_record import record_runs
 from crawler.models import Alert, DeliveryAttempt
 from crawler.status import build_status, next_run
 from tests.alerts.conftest import add_story
