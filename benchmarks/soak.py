@@ -62,8 +62,9 @@ from _site import NOT_FOUND, LocalSite, Response, story
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from crawler.config import parse_duration  # noqa: E402
 from crawler.pool import DEFAULT_BATCH  # noqa: E402
-from crawler.schedule import START_SPREAD, parse_every  # noqa: E402
+from crawler.schedule import START_SPREAD  # noqa: E402
 
 SECRET = "whsec_" + base64.b64encode(b"soak signing key, thirty-two b!!").decode()
 MATCH = "وأكدت مصادر أن كوريا الشمالية أرسلت آلاف الجنود إلى روسيا"
@@ -244,7 +245,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args()
-    every = parse_every(args.every)
+    every = parse_duration(args.every)
     seconds = args.minutes * 60
 
     with Farm(args.sources, args.new_every) as farm, tempfile.TemporaryDirectory() as tmp:

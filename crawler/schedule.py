@@ -69,7 +69,6 @@ from crawler.triggers import (
     timeout_for,
     trigger_for,
 )
-from crawler.triggers import parse_every as parse_every
 
 log = logging.getLogger(__name__)
 

@@ -64,23 +64,23 @@ class SeenArticleMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         if not request.meta.get(ARTICLE):
             return None
+        # one round trip: is the page stored, and if not, is it waiting?
+        url = request.url
+        query = select(
+            select(StoryRow.id).where(StoryRow.url == url).exists(),
+            select(SkippedPage.reason).where(SkippedPage.url == url).scalar_subquery(),
+            select(SkippedPage.retry_at).where(SkippedPage.url == url).scalar_subquery(),
+        )
         with self.app.sessions() as session:
-            stored = session.scalar(select(StoryRow.id).where(StoryRow.url == request.url))
-            waiting = None
-            if stored is None:
-                waiting = session.execute(
-                    select(SkippedPage.reason, SkippedPage.retry_at).where(
-                        SkippedPage.url == request.url
-                    )
-                ).first()
-        if stored is not None:
+            stored, reason, retry_at = session.execute(query).one()
+        if stored:
             self._inc("seen/skipped")
-            raise IgnoreRequest(f"already stored: {request.url}")
-        if waiting is not None and waiting.retry_at > self.now():
+            raise IgnoreRequest(f"already stored: {url}")
+        if retry_at is not None and retry_at > self.now():
             self._inc("seen/waiting")
             raise IgnoreRequest(
-                f"gave no story before ({waiting.reason}), next try after "
-                f"{waiting.retry_at:%Y-%m-%d %H:%M} UTC: {request.url}"
+                f"gave no story before ({reason}), next try after "
+                f"{retry_at:%Y-%m-%d %H:%M} UTC: {url}"
             )
         return None
 

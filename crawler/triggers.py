@@ -21,11 +21,6 @@ DEFAULT_EVERY = timedelta(minutes=15)
 START_SPREAD = timedelta(minutes=15)  # the default interval
 
 
-def parse_every(value: str) -> timedelta:
-    """``30s``, ``15m``, ``2h``, ``1d`` → timedelta; ValueError otherwise."""
-    return parse_duration(value)
-
-
 def trigger_for(source: Any) -> IntervalTrigger | CronTrigger:
     """The APScheduler trigger of a configured source; ``ConfigError`` when it is invalid."""
     if source.cron:
@@ -34,7 +29,7 @@ def trigger_for(source: Any) -> IntervalTrigger | CronTrigger:
         except ValueError as exc:
             raise ConfigError("config", None, f"source {source.name}: cron: {exc}") from None
     try:
-        every = parse_every(source.every) if source.every else DEFAULT_EVERY
+        every = parse_duration(source.every) if source.every else DEFAULT_EVERY
     except ValueError as exc:
         raise ConfigError("config", None, f"source {source.name}: every: {exc}") from None
     return IntervalTrigger(seconds=every.total_seconds(), timezone="UTC")
@@ -45,7 +40,7 @@ def timeout_for(source: Any) -> float:
     (at least a minute, at most an hour), else an hour for cron sources."""
     if getattr(source, "timeout", None):
         try:
-            return parse_every(source.timeout).total_seconds()
+            return parse_duration(source.timeout).total_seconds()
         except ValueError as exc:
             raise ConfigError("config", None, f"source {source.name}: timeout: {exc}") from None
     trigger = trigger_for(source)

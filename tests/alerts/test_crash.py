@@ -51,17 +51,13 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_killed_after_send_is_resent_with_same_id(
-    tmp_path: Path, http_receiver: HttpReceiver
-) -> None:
-    url = "sqlite:///" + str(tmp_path / "crash.db")
-    sessions = open_database(url)
-    add_story(sessions, channels=("hook",), now=datetime.now(timezone.utc))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def kill_after_send(script: str, *args: str) -> None:
+    """Run ``script`` in a child until it prints ``sent``, then SIGKILL it: a crash after
+    the send and before its outcome is recorded."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, http_receiver.url, SECRET],
+        [sys.executable, "-c", script, *args],
         stdout=subprocess.PIPE,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         text=True,
     )
@@ -71,6 +67,15 @@ def test_killed_after_send_is_resent_with_same_id(
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(10)
+
+
+def test_killed_after_send_is_resent_with_same_id(
+    tmp_path: Path, http_receiver: HttpReceiver
+) -> None:
+    url = "sqlite:///" + str(tmp_path / "crash.db")
+    sessions = open_database(url)
+    add_story(sessions, channels=("hook",), now=datetime.now(timezone.utc))
+    kill_after_send(CHILD, url, http_receiver.url, SECRET)
     assert len(http_receiver.requests) == 1
     with sessions() as s:
         row = s.scalars(select(Alert)).one()
@@ -134,20 +139,7 @@ def test_killed_after_sending_a_digest_resends_the_same_digest(
             now=queued,
         )
     top = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", DIGEST_CHILD, url, http_receiver.url, SECRET, top.isoformat()],
-        stdout=subprocess.PIPE,
-        env=env,
-        cwd=ROOT,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "sent"
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
+    kill_after_send(DIGEST_CHILD, url, http_receiver.url, SECRET, top.isoformat())
     (first,) = http_receiver.requests
     with sessions() as s:
         stored = s.scalars(select(Alert).order_by(Alert.id)).all()

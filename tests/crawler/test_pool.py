@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import signal
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -22,16 +21,8 @@ import pytest
 
 from crawler.child import ChildResult, crawl_command, run_child
 from crawler.pool import ChildConfig, CrawlPool, SourceResult, split_result
-
-REPO = Path(__file__).resolve().parents[2]
-HANG = [
-    sys.executable,
-    "-c",
-    "import subprocess, sys, time\n"
-    "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-    "print(p.pid, flush=True)\n"
-    "time.sleep(60)\n",
-]
+from tests.conftest import REPO
+from tests.crawler.test_schedule import HANG, _wait_gone
 
 
 class FakeChildren:
@@ -272,14 +263,6 @@ def test_a_source_removed_while_it_waited_is_not_crawled() -> None:
     assert [b[0] for b in children.batches] == [["a"]]
 
 
-def _gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
-
-
 def test_a_batch_killed_at_its_timeout_times_out_every_member() -> None:
     holder = FakeChildren()  # the first child holds the worker while a, b and c queue
     holder.gate.clear()
@@ -307,10 +290,7 @@ def test_a_batch_killed_at_its_timeout_times_out_every_member() -> None:
         assert result.timed_out and not result.ok and result.batch == 3
         assert result.returncode == -signal.SIGTERM and result.timeout == 1.0
     grandchild = int(killed[0][1].stdout.split()[0])
-    deadline = time.monotonic() + 5
-    while not _gone(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _gone(grandchild)  # the whole process group went
+    assert _wait_gone(grandchild)  # the whole process group went
     assert pool.running == {}
 
 

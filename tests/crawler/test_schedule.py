@@ -30,9 +30,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts.dispatch import DeliverySummary
 from crawler.child import run_child
-from crawler.config import ConfigError, FilesSource, load_config
+from crawler.config import ConfigError, FilesSource, load_config, parse_duration
 from crawler.runstats import SaidBetterFilter
-from crawler.schedule import Runner, parse_every, timeout_for, trigger_for
+from crawler.schedule import Runner, timeout_for, trigger_for
 from tests.httpserver import LocalHTTPServer, Reply
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,14 +47,14 @@ REPO = Path(__file__).resolve().parents[2]
         ("1d", timedelta(days=1)),
     ],
 )
-def test_parse_every(text: str, expected: timedelta) -> None:
-    assert parse_every(text) == expected
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "15", "0m", "5 minutes", "-1h", "1.5h"])
-def test_parse_every_refuses(text: str) -> None:
+def test_parse_duration_refuses(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
-        parse_every(text)
+        parse_duration(text)
 
 
 def test_triggers_from_sources() -> None:
