@@ -94,30 +94,26 @@ class DeliveryOutcome:
     count: int = 1  # alert rows the message carried (a digest carries several)
 
 
-def disabled_channels(
-    sessions: sessionmaker[Session], channels: Mapping[str, ChannelConfig]
-) -> set[str]:
+def disabled_channels(session: Session, channels: Mapping[str, ChannelConfig]) -> set[str]:
     """Webhook channels whose current URL answered 410 (a stored ``gone`` attempt): they
     stay disabled across restarts until the channel's URL changes."""
     found: set[str] = set()
-    hooks = {name: cfg for name, cfg in channels.items() if isinstance(cfg, WebhookChannel)}
-    if not hooks:
-        return found
-    with sessions() as session:
-        for name, cfg in hooks.items():
-            tag = f"[endpoint {endpoint_fingerprint(cfg.url)}]"
-            hit = session.scalar(
-                select(DeliveryAttempt.id)
-                .join(Alert, Alert.id == DeliveryAttempt.alert_id)
-                .where(
-                    Alert.channel == name,
-                    DeliveryAttempt.reason == FailureReason.GONE.value,
-                    DeliveryAttempt.detail.contains(tag, autoescape=True),
-                )
-                .limit(1)
+    for name, cfg in channels.items():
+        if not isinstance(cfg, WebhookChannel):
+            continue
+        tag = f"[endpoint {endpoint_fingerprint(cfg.url)}]"
+        hit = session.scalar(
+            select(DeliveryAttempt.id)
+            .join(Alert, Alert.id == DeliveryAttempt.alert_id)
+            .where(
+                Alert.channel == name,
+                DeliveryAttempt.reason == FailureReason.GONE.value,
+                DeliveryAttempt.detail.contains(tag, autoescape=True),
             )
-            if hit is not None:
-                found.add(name)
+            .limit(1)
+        )
+        if hit is not None:
+            found.add(name)
     return found
 
 
@@ -147,7 +143,10 @@ class Ledger:
 
     def disabled_channels(self, channels: Mapping[str, ChannelConfig]) -> set[str]:
         """Webhook channels whose current URL answered 410 (see :func:`disabled_channels`)."""
-        return disabled_channels(self._sessions, channels)
+        if not any(isinstance(cfg, WebhookChannel) for cfg in channels.values()):
+            return set()
+        with self._sessions() as session:
+            return disabled_channels(session, channels)
 
     def claim(
         self, names: Iterable[str], disabled: set[str]

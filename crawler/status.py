@@ -170,6 +170,7 @@ def build_status(sessions: sessionmaker[Session], config: Config, now: datetime)
         ).one()
         status.alerts["waiting"] = int(waiting[0])
         status.next_due = waiting[1]
+        status.disabled = sorted(disabled_channels(session, config.channels))
         rows = session.scalars(
             select(OpsNotice)
             .where(OpsNotice.status.in_(("queued", "failed")))
@@ -187,5 +188,4 @@ def build_status(sessions: sessionmaker[Session], config: Config, now: datetime)
             )
             for r in rows
         ]
-    status.disabled = sorted(disabled_channels(sessions, config.channels))
     return status
