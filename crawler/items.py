@@ -10,42 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pipelines.rules_model import Evidence, RuleMatch
 
 if TYPE_CHECKING:
     from pipelines.dedupe import Fingerprint
 
-
-@dataclass
-class Evidence:
-    """Why a rule fired: the clause, the surface forms matched, the sentences with marks.
-
-    ``sentences`` hold the original text with each matched form wrapped in ``[[...]]``
-    (renderers turn the marks into ``<mark>`` or leave them as they are).
-    """
-
-    clause: str  # "all" | "any" | "none" | "threshold"
-    term: str  # the watchlist entry, e.g. "North Korea"
-    forms: list[str]  # surface forms found in the text, e.g. ["بيونج يانج", "كوريا الشمالية"]
-    sentences: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "clause": self.clause,
-            "term": self.term,
-            "forms": list(self.forms),
-            "sentences": list(self.sentences),
-        }
-
-
-@dataclass
-class RuleMatch:
-    """One rule that matched one story."""
-
-    rule: str
-    notify: list[str] | None  # channel names; None means every channel
-    evidence: list[Evidence]
-    score: float | None = None
+__all__ = ["Evidence", "RuleMatch", "Story"]
 
 
 @dataclass

@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 from typing import Any, NamedTuple
 
 from pipelines.arabic import CASED_WORDS, RAW_WORD, fold, fold_letters, words
@@ -32,15 +33,26 @@ _CHUNK_ITEMS = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}")
 # Punctuation that is neither part of a word nor a sentence end: «روسيا» or «الأحد،» is one
 # word with punctuation around it, decided without the regex.
 _PLAIN = frozenset(",،:;«»\"'()[]{}“”‘’-–—/")
+_ONES = repeat(1)
 
 
-class Sentence(NamedTuple):
-    """Raw words ``[first, end)`` of field ``field``, in paragraph ``paragraph``."""
+class Sentence:
+    """Raw words ``[first, end)`` of field ``field``, in paragraph ``paragraph``.
 
-    field: int
-    first: int
-    end: int
-    paragraph: int
+    (A plain class, not a NamedTuple: a story makes dozens, and compiled by mypyc a plain
+    class is built in C.)
+    """
+
+    __slots__ = ("end", "field", "first", "paragraph")
+
+    def __init__(self, field: int, first: int, end: int, paragraph: int) -> None:
+        self.field = field
+        self.first = first
+        self.end = end
+        self.paragraph = paragraph
+
+    def __repr__(self) -> str:
+        return f"Sentence({self.field}, {self.first}, {self.end}, {self.paragraph})"
 
 
 class Span(NamedTuple):
@@ -58,27 +70,34 @@ def _segment(
     sentences: list[Sentence],
     token_sentence: list[int],
     odd: list[int],
+    starts: list[int],
 ) -> list[str]:
     """The raw words of field ``index`` (``RAW_WORD`` runs of ``text``, in order).
 
     Appends the field's sentences to ``sentences``, each raw word's sentence id to
-    ``token_sentence`` and to ``odd`` the index of every word that is not all letters and
-    digits (one with harakat, say).  A sentence ends at a run of sentence-final
-    punctuation followed by space, a closing quote/bracket or the end, and at a line
-    break; a run of line breaks with only blanks between them also ends the paragraph.
+    ``token_sentence``, its character offset in ``text`` to ``starts`` and to ``odd`` the
+    index of every word that is not all letters and digits (one with harakat, say).  A
+    sentence ends at a run of sentence-final punctuation followed by space, a closing
+    quote/bracket or the end, and at a line break; a run of line breaks with only blanks
+    between them also ends the paragraph.
 
     A regex over the whole text costs ~50 ns per Arabic character; here lines and blanks
     are split in C, ``str.isalnum`` finds the chunks that are one plain word, and only the
-    rest (a word with a comma or full stop attached, say) is looked at in Python.
+    rest (a word with a comma or full stop attached, say) is looked at in Python.  Offsets
+    come from the chunk lengths when one blank separates the chunks of a line (the usual
+    case), else from searching the line.
     """
     raws: list[str] = []
     append = raws.append
     cuts: list[tuple[int, int]] = []  # (words so far, paragraph) at each sentence end
     had_sentences = bool(sentences)
     para = run = 0
+    line_start = 0
     for k, line in enumerate(text.split("\n")):
         if k:
             run += 1
+        at = line_start
+        line_start += len(line) + 1
         chunks = line.split()
         if not chunks:
             continue  # a blank line continues the run of line breaks
@@ -88,6 +107,16 @@ def _segment(
             if run > 1 and (had_sentences or raws):
                 para += 1
             run = 0
+        lengths = list(map(len, chunks))
+        if sum(lengths) + len(lengths) - 1 == len(line):  # one blank between chunks
+            offsets = list(accumulate(map(operator.add, lengths, _ONES), initial=at))
+        else:
+            offsets = []
+            pos = 0
+            for chunk in chunks:
+                pos = line.find(chunk, pos)
+                offsets.append(at + pos)
+                pos += len(chunk)
         plain = list(map(str.isalnum, chunks))
         plain.append(False)
         pos = 0
@@ -95,6 +124,7 @@ def _segment(
             i = plain.index(False, pos)
             if i > pos:
                 raws += chunks[pos:i]
+                starts += offsets[pos:i]
             if i == len(chunks):
                 break
             pos = i + 1
@@ -104,21 +134,26 @@ def _segment(
                 last = chunk[-1]
                 if last in _PLAIN:
                     append(head)
+                    starts.append(offsets[i])
                     continue
                 if last in _ENDERS:
                     append(head)
+                    starts.append(offsets[i])
                     cuts.append((len(raws), para))
                     continue
             elif chunk[0] in _PLAIN and chunk[1:].isalnum():
                 append(chunk[1:])
+                starts.append(offsets[i] + 1)
                 continue
-            for item in _CHUNK_ITEMS.findall(chunk):
+            for m in _CHUNK_ITEMS.finditer(chunk):
+                item = m.group()
                 if item[0] in _ENDERS:
                     cuts.append((len(raws), para))
                 else:
                     if not item.isalnum():
                         odd.append(len(raws))
                     append(item)
+                    starts.append(offsets[i] + m.start())
     cuts.append((len(raws), para))
     first = 0
     for end, paragraph in cuts:
@@ -139,13 +174,12 @@ class Document:
     token_raw: list[int]  # index of the raw word (in its field) the token comes from
     sentences: list[Sentence]
     field_first: list[int]
-    # per field: the raw words and the text they were cut from (the field's text, or its
-    # folded form when folding kept every offset); their offsets are found when needed
+    # per field: the raw words, their character offsets and the text they were cut from
+    # (the field's text, or its folded form when folding kept every offset)
     raw_words: list[list[str]] = field(default_factory=list)
+    word_starts: list[list[int]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-    _starts: dict[int, list[int]] = field(default_factory=dict)
     _bounds: dict[int, tuple[int, int]] = field(default_factory=dict)
-    _token_offsets: tuple[list[int], list[int]] | None = None
     memo: dict[Any, Any] = field(default_factory=dict)  # per-story results shared by rules
 
     @classmethod
@@ -157,6 +191,7 @@ class Document:
         sentences: list[Sentence] = []
         field_first: list[int] = []
         raw_words: list[list[str]] = []
+        word_starts: list[list[int]] = []
         sources: list[str] = []
         texts = (title or "", body or "")
         for index, text in enumerate(texts):
@@ -166,8 +201,10 @@ class Document:
             letters = fold_letters(text)
             source = text if letters is None else letters
             odd: list[int] = []
-            raws = _segment(source, index, sentences, token_sentence, odd)
+            starts: list[int] = []
+            raws = _segment(source, index, sentences, token_sentence, odd, starts)
             raw_words.append(raws)
+            word_starts.append(starts)
             sources.append(source)
             if not raws:
                 continue
@@ -192,7 +229,15 @@ class Document:
                     token_sentence.append(sid)
                     token_raw.append(r)
         doc = cls(
-            texts, tokens, token_sentence, token_raw, sentences, field_first, raw_words, sources
+            texts,
+            tokens,
+            token_sentence,
+            token_raw,
+            sentences,
+            field_first,
+            raw_words,
+            word_starts,
+            sources,
         )
         for index, text in enumerate(texts):
             if any(upper in text for upper in CASED_WORDS):  # rare: «US» in English copy
@@ -203,7 +248,7 @@ class Document:
         """Tokens of field ``index`` written as one of ``CASED_WORDS`` (the country «US»,
         not the pronoun «us») become that word's own token."""
         text = self.texts[index]
-        starts = self._word_starts(index)
+        starts = self.word_starts[index]
         raws = self.raw_words[index]
         first = self.field_first[index]
         last = (
@@ -244,33 +289,13 @@ class Document:
 
     # -- back to the original text --------------------------------------------------------
 
-    def _word_starts(self, index: int) -> list[int]:
-        """Character offsets of the raw words of field ``index``.
-
-        Words are separated by characters that cannot start a word, so each one is the
-        first occurrence of its text after the previous one.  (Cheaper than cutting the
-        text again: that allocates every chunk.)
-        """
-        found = self._starts.get(index)
-        if found is None:
-            find = self.sources[index].find
-            found = []
-            append = found.append
-            pos = 0
-            for word in self.raw_words[index]:
-                pos = find(word, pos)
-                append(pos)
-                pos += len(word)
-            self._starts[index] = found
-        return found
-
     def bounds(self, sid: int) -> tuple[int, int]:
         """Character offsets of sentence ``sid`` in its field's text, with the
         sentence-final punctuation that follows its last word."""
         found = self._bounds.get(sid)
         if found is None:
             s = self.sentences[sid]
-            starts = self._word_starts(s.field)
+            starts = self.word_starts[s.field]
             last = s.end - 1
             end = starts[last] + len(self.raw_words[s.field][last])
             source = self.sources[s.field]
@@ -295,13 +320,15 @@ class Document:
 
     def span(self, start: int, end: int) -> Span:
         """Original text of tokens ``[start, end)``: «وبيونغ يانغ» for a foreign-name hit."""
-        sid = self.token_sentence[start]
-        index = self.sentences[sid].field
-        starts = self._word_starts(index)
-        begin = starts[self.token_raw[start]]
-        r = self.token_raw[end - 1]
-        finish = starts[r] + len(self.raw_words[index][r])
-        return Span(sid, begin, finish, self.texts[index][begin:finish])
+        field, begin, finish = self._extent(start, end)
+        return Span(self.token_sentence[start], begin, finish, self.texts[field][begin:finish])
+
+    def _extent(self, start: int, end: int) -> tuple[int, int, int]:
+        """The field of tokens ``[start, end)`` and their character offsets in its text."""
+        field = 1 if start >= self.field_first[1] else 0
+        starts = self.word_starts[field]
+        last = self.token_raw[end - 1]
+        return field, starts[self.token_raw[start]], starts[last] + len(self.raw_words[field][last])
 
     def marked(self, sid: int, marks: list[Span]) -> str:
         """Sentence ``sid`` in its original text, each of ``marks`` wrapped in [[...]]."""
@@ -332,45 +359,18 @@ class Document:
         out.append(text[pos:end])
         return "".join(out).strip()
 
-    def _offsets(self) -> tuple[list[int], list[int]]:
-        """Per token: begin and end character offsets in its field's text."""
-        found = self._token_offsets
-        if found is None:
-            begins: list[int] = []
-            ends: list[int] = []
-            bounds = [*self.field_first, len(self.tokens)]
-            for index in range(len(self.field_first)):
-                first, last = bounds[index], bounds[index + 1]
-                if first == last:
-                    continue
-                starts = self._word_starts(index)
-                stops = list(map(operator.add, starts, map(len, self.raw_words[index])))
-                owners = self.token_raw[first:last]
-                if len(owners) == len(starts) and owners == list(range(len(starts))):
-                    begins += starts  # one token per raw word (the usual case)
-                    ends += stops
-                else:
-                    begins += [starts[r] for r in owners]
-                    ends += [stops[r] for r in owners]
-            found = self._token_offsets = (begins, ends)
-        return found
-
     def evidence(
         self, spans: list[Hit], max_forms: int, max_sentences: int
     ) -> tuple[list[str], list[str]]:
         """The distinct surface forms of ``spans`` (at most ``max_forms``, in order) and
         the distinct sentences they are in with every one of them marked (at most
         ``max_sentences``, in text order)."""
-        begins, ends = self._offsets()
         token_sentence = self.token_sentence
-        body = self.field_first[1] if len(self.field_first) > 1 else len(self.tokens)
-        title_text, body_text = self.texts[0], self.texts[-1]
         forms: list[str] = []
         by_sentence: dict[int, list[tuple[int, int]]] = {}
         for start, end in spans:
-            begin = begins[start]
-            finish = ends[end - 1]
-            form = (body_text if start >= body else title_text)[begin:finish]
+            field, begin, finish = self._extent(start, end)
+            form = self.texts[field][begin:finish]
             if form not in forms:
                 forms.append(form)
             sid = token_sentence[start]

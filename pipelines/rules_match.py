@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from crawler.items import RuleMatch
 from pipelines.lexicon import Lexicon
 from pipelines.rules_doc import Document
-from pipelines.rules_model import Entry, Hit, Rule, Term
+from pipelines.rules_model import Entry, Hit, Rule, RuleMatch, Term
 from pipelines.rules_terms import TermIndex
 from pipelines.rules_verify import verify
 

@@ -1,8 +1,10 @@
-"""The compiled form of watch rules: terms, entries and rules (see ``pipelines.rules``)."""
+"""The compiled form of watch rules: terms, entries and rules (see ``pipelines.rules``),
+and what matching one gives: ``RuleMatch`` with its ``Evidence``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,38 @@ class Rule:
             total += entry.weight
         object.__setattr__(self, "all_weight", total)
         object.__setattr__(self, "any_weights", tuple(e.weight for e in self.any))
+
+
+@dataclass
+class Evidence:
+    """Why a rule fired: the clause, the surface forms matched, the sentences with marks.
+
+    ``sentences`` hold the original text with each matched form wrapped in ``[[...]]``
+    (renderers turn the marks into ``<mark>`` or leave them as they are).
+    """
+
+    clause: str  # "all" | "any" | "none" | "threshold"
+    term: str  # the watchlist entry, e.g. "North Korea"
+    forms: list[str]  # surface forms found in the text, e.g. ["بيونج يانج", "كوريا الشمالية"]
+    sentences: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clause": self.clause,
+            "term": self.term,
+            "forms": list(self.forms),
+            "sentences": list(self.sentences),
+        }
+
+
+@dataclass
+class RuleMatch:
+    """One rule that matched one story."""
+
+    rule: str
+    notify: list[str] | None  # channel names; None means every channel
+    evidence: list[Evidence]
+    score: float | None = None
 
 
 # A hit is a half-open range of token positions in the Document.

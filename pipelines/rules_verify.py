@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from crawler.items import Evidence, RuleMatch
 from pipelines.rules_doc import Document
-from pipelines.rules_model import Entry, Hit, Rule
+from pipelines.rules_model import Entry, Evidence, Hit, Rule, RuleMatch
 
 _MAX_FORMS = 5
 _MAX_SENTENCES = 3

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import pipelines
 from crawler.db import open_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +38,14 @@ def _postgres_reason() -> str | None:
 
 
 _PG_REASON = _postgres_reason()
+
+_STALE = pipelines.stale_compiled()
+if _STALE:  # an editable install edited since it was built would test the old code
+    pytest.exit(
+        f"compiled rule engine older than its source: {', '.join(_STALE)};"
+        " run `pip install -e .` again, or delete pipelines/*.so to test the pure Python",
+        returncode=2,
+    )
 
 
 @pytest.fixture
