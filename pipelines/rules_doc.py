@@ -15,17 +15,16 @@ Character offsets (for evidence) are found once per story, when a rule has fired
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from pipelines.arabic import CASED_WORDS, RAW_WORD, fold, fold_letters, words
 from pipelines.rules_model import Hit
 
 FIELD_NAMES = ("title", "body")
-MARK_OPEN, MARK_CLOSE = "[[", "]]"
+MARK_OPEN: Final = "[["
+MARK_CLOSE: Final = "]]"
 _ENDERS = ".!?؟؛…"
 _SENTENCE_END = re.compile(f"[{_ENDERS}]+(?=[\\s\"'»”’)\\]}}]|$)")
 # Inside a run of non-blank characters: words and sentence ends.
@@ -33,7 +32,6 @@ _CHUNK_ITEMS = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}")
 # Punctuation that is neither part of a word nor a sentence end: «روسيا» or «الأحد،» is one
 # word with punctuation around it, decided without the regex.
 _PLAIN = frozenset(",،:;«»\"'()[]{}“”‘’-–—/")
-_ONES = repeat(1)
 
 
 class Sentence:
@@ -82,10 +80,11 @@ def _segment(
     between them also ends the paragraph.
 
     A regex over the whole text costs ~50 ns per Arabic character; here lines and blanks
-    are split in C, ``str.isalnum`` finds the chunks that are one plain word, and only the
-    rest (a word with a comma or full stop attached, say) is looked at in Python.  Offsets
-    come from the chunk lengths when one blank separates the chunks of a line (the usual
-    case), else from searching the line.
+    are split in C, a chunk that ``str.isalnum`` accepts is a word, and only the rest (a
+    word with a comma or full stop attached, say) is looked at further.  Offsets follow
+    from the chunk lengths when one blank separates the chunks of a line (the usual
+    case), else from searching the line.  (A plain loop: compiled by mypyc, it beats
+    mapping and slicing in C.)
     """
     raws: list[str] = []
     append = raws.append
@@ -107,43 +106,36 @@ def _segment(
             if run > 1 and (had_sentences or raws):
                 para += 1
             run = 0
-        lengths = list(map(len, chunks))
-        if sum(lengths) + len(lengths) - 1 == len(line):  # one blank between chunks
-            offsets = list(accumulate(map(operator.add, lengths, _ONES), initial=at))
-        else:
-            offsets = []
-            pos = 0
-            for chunk in chunks:
-                pos = line.find(chunk, pos)
-                offsets.append(at + pos)
-                pos += len(chunk)
-        plain = list(map(str.isalnum, chunks))
-        plain.append(False)
-        pos = 0
-        while True:
-            i = plain.index(False, pos)
-            if i > pos:
-                raws += chunks[pos:i]
-                starts += offsets[pos:i]
-            if i == len(chunks):
-                break
-            pos = i + 1
-            chunk = chunks[i]
+        # one blank between chunks (the usual case): offsets follow from the lengths
+        regular = sum(map(len, chunks)) + len(chunks) - 1 == len(line)
+        cursor = 0  # in the line
+        for chunk in chunks:
+            if regular:
+                start = at + cursor
+                cursor += len(chunk) + 1
+            else:
+                cursor = line.find(chunk, cursor)
+                start = at + cursor
+                cursor += len(chunk)
+            if chunk.isalnum():
+                append(chunk)
+                starts.append(start)
+                continue
             head = chunk[:-1]
             if head.isalnum():
                 last = chunk[-1]
                 if last in _PLAIN:
                     append(head)
-                    starts.append(offsets[i])
+                    starts.append(start)
                     continue
                 if last in _ENDERS:
                     append(head)
-                    starts.append(offsets[i])
+                    starts.append(start)
                     cuts.append((len(raws), para))
                     continue
             elif chunk[0] in _PLAIN and chunk[1:].isalnum():
                 append(chunk[1:])
-                starts.append(offsets[i] + 1)
+                starts.append(start + 1)
                 continue
             for m in _CHUNK_ITEMS.finditer(chunk):
                 item = m.group()
@@ -153,7 +145,7 @@ def _segment(
                     if not item.isalnum():
                         odd.append(len(raws))
                     append(item)
-                    starts.append(offsets[i] + m.start())
+                    starts.append(start + m.start())
     cuts.append((len(raws), para))
     first = 0
     for end, paragraph in cuts:
@@ -162,6 +154,26 @@ def _segment(
             sentences.append(Sentence(index, first, end, paragraph))
             first = end
     return raws
+
+
+def _with_enders(source: str, end: int, stop: int) -> int:
+    """``end`` moved past the sentence-final punctuation in ``source[end:stop]``."""
+    gap = source[end:stop]
+    if (len(gap) == 3 and gap[1].isspace()) or (len(gap) == 1 and stop == len(source)):
+        # the usual «... كلمة. التالية»: one mark (or none), a blank, the next word's letter
+        return end + 1 if gap[0] in _ENDERS else end
+    enders = [c for c in _ENDERS if c in gap]
+    if not enders:
+        return end
+    if (
+        enders == [gap[0]]
+        and gap.count(gap[0]) == 1
+        and ((len(gap) == 1 and stop == len(source)) or gap[1:2].isspace())
+    ):
+        return end + 1
+    for m in _SENTENCE_END.finditer(source, end, stop):
+        end = m.end()
+    return end
 
 
 @dataclass
@@ -208,15 +220,19 @@ class Document:
             sources.append(source)
             if not raws:
                 continue
+            # (the words not in ``odd`` were checked with isalnum while cutting)
             if letters is None:
                 folded = fold("\n".join(raws)).split("\n")
+                plain = all(map(str.isalnum, folded))
             elif odd:
                 folded = raws.copy()
                 for r in odd:
                     folded[r] = fold(raws[r])
+                plain = all(folded[r].isalnum() for r in odd)
             else:
-                folded = raws  # every word was checked with isalnum while cutting
-            if folded is raws or all(map(str.isalnum, folded)):
+                folded = raws
+                plain = True
+            if plain:
                 tokens.extend(folded)  # the usual case: one folded word per raw word
                 token_raw.extend(range(len(raws)))
                 continue
@@ -302,20 +318,7 @@ class Document:
             # up to and including the first letter of the next word: no ender run can
             # reach it, and "$" in the pattern only matches at the real end of the field
             stop = starts[last + 1] + 1 if last + 1 < len(starts) else len(source)
-            gap = source[end:stop]
-            enders = [c for c in _ENDERS if c in gap]
-            if not enders:
-                pass
-            elif (
-                enders == [gap[0]]
-                and gap.count(gap[0]) == 1
-                and ((len(gap) == 1 and stop == len(source)) or gap[1:2].isspace())
-            ):
-                end += 1  # the usual «... كلمة. ...»: one full stop, then a blank
-            else:
-                for m in _SENTENCE_END.finditer(source, end, stop):
-                    end = m.end()
-            found = self._bounds[sid] = (starts[s.first], end)
+            found = self._bounds[sid] = (starts[s.first], _with_enders(source, end, stop))
         return found
 
     def span(self, start: int, end: int) -> Span:
@@ -341,13 +344,11 @@ class Document:
             mark_begin, mark_end = marks[0]
             if mark_begin >= begin:
                 stop = min(mark_end, end)
+                # begin and end are a word's first and last characters: nothing to strip
                 return (
-                    text[begin:mark_begin]
-                    + MARK_OPEN
-                    + text[mark_begin:stop]
-                    + MARK_CLOSE
-                    + text[stop:end]
-                ).strip()
+                    f"{text[begin:mark_begin]}{MARK_OPEN}{text[mark_begin:stop]}"
+                    f"{MARK_CLOSE}{text[stop:end]}"
+                )
         out: list[str] = []
         pos = begin
         for mark_begin, mark_end in sorted(marks) if len(marks) > 1 else marks:
@@ -379,10 +380,13 @@ class Document:
                 by_sentence[sid] = [(begin, finish)]
             else:
                 marks.append((begin, finish))
+        if len(by_sentence) == 1:  # the usual case
+            sid, marks = next(iter(by_sentence.items()))
+            return forms[:max_forms], [self._marked(sid, marks)]
         # the title often repeats the lede (with or without its full stop): show it once
         shown: list[str] = []
         seen: set[str] = set()
-        for sid in sorted(by_sentence) if len(by_sentence) > 1 else by_sentence:
+        for sid in sorted(by_sentence):
             text = self._marked(sid, by_sentence[sid])
             key = text.rstrip(_ENDERS)
             if key not in seen:

@@ -17,6 +17,7 @@ contain a country name are listed so that the longest-name rule can block them
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,11 @@ NATIVE = set(
         "SS",
     ]
 )
+# Names whose g-letter must not be folded: with ك or ق they are common words or another
+# country (كينيا is Kenya, not غينيا; كانا "they were", قانا a Lebanese town; قوام
+# "strength"; كيانا "an entity"; برتقال "orange"; بان كي مون).  Their غ and ج spellings
+# are listed as literals instead of one foreign name.
+SPELLED_OUT = {"GH", "GN", "GQ", "GW", "PG", "GU", "GY", "PT", "ME", "GI"}
 # Bare names that are also common Arabic words: only their safe aliases are used.
 AMBIGUOUS = {"ML": "مالي", "BJ": "بنين", "OM": "عمان", "JE": "جيرسي"}
 
@@ -237,6 +243,7 @@ EXTRA: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
             "قدمه اليمنى",
             "ساقه اليمنى",
             "عينه اليمنى",
+            "يمنة ويسرة",  # "left and right"
         ],
     ),
     "JO": (["Jordanian"], ["أردني", "Jordanian"], [], []),
@@ -349,12 +356,27 @@ EXTRA: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
 # code: (literal aliases, foreign aliases, not:)
 WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "US": (
-        ["أمريكان", "أميركان", "الكونغرس", "الكونجرس", "روبيو", "Trump", "Biden", "Rubio"],
+        [
+            "أمريكان",
+            "أميركان",
+            "واشنطون",
+            "ترمب",
+            "الكونغرس",
+            "الكونجرس",
+            "روبيو",
+            "Trump",
+            "Biden",
+            "Rubio",
+        ],
         [],
         ["واشنطن بوست", "ولاية واشنطن", "Washington Post", "Washington state"],
     ),
     "GB": (["ستارمر", "Starmer", "Downing Street"], ["داونينغ ستريت"], []),
-    "RU": (["بيسكوف", "ميدفيديف", "Lavrov", "Peskov", "Medvedev"], [], []),
+    "RU": (
+        ["بيسكوف", "ميدفيديف", "Lavrov", "Peskov", "Medvedev"],
+        [],
+        ["فروسية"],  # horsemanship (ف + روسية); «بروسيا» is "in Russia" more than Prussia
+    ),
     "UA": (["Zelenskyy"], [], ["دينامو كييف", "Dynamo Kyiv", "Dynamo Kiev"]),
     # A foreign name whose first word is shorter than three letters is never looked up
     # as a foreign name (شي, لي): its spellings are listed as literals.
@@ -367,11 +389,11 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "KR": (
         ["Lee Jae-myung", "لي جاي ميونغ", "لي جاي ميونج", "لي جيه ميونغ", "لي جيه ميونج"],
         [],
-        [],
+        ["كسول"],  # "lazy": ك + سول
     ),
     "JP": (["إيشيبا", "تاكايتشي", "Ishiba", "Takaichi"], [], []),
     "IN": (
-        ["مودي", "هنود", "Modi"],
+        ["ناريندرا مودي", "هنود", "Modi"],  # مودي alone is مؤدي "leading to"
         [],
         ["هند رجب", "هند صبري", "الهنود الحمر"],  # هند is also a woman's name
     ),
@@ -406,7 +428,7 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "PS": (["محمود عباس", "أبو مازن", "Mahmoud Abbas"], [], []),
     "SY": (["أحمد الشرع", "بشار الأسد", "Sharaa", "Assad"], [], []),
     "LB": (["جوزيف عون", "نواف سلام"], [], []),
-    "IQ": (["محمد شياع السوداني", "شياع السوداني"], [], []),
+    "IQ": (["محمد شياع السوداني", "شياع السوداني"], [], ["عراقة"]),  # "ancientness"
     "JO": (
         ["الملك عبد الله الثاني"],
         [],
@@ -425,10 +447,21 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "SA": (
         ["محمد بن سلمان", "بن سلمان", "الملك سلمان", "فيصل بن فرحان", "Mohammed bin Salman"],
         [],
-        [],
+        [  # الرياض folds to رياض: sport, and a first name
+            "رياضة",
+            "رياضات",
+            "رياضي",
+            "رياضية",
+            "رياضيين",
+            "رياضيون",
+            "رياض سلامة",
+            "رياض المالكي",
+            "رياض منصور",
+            "رياض حجاب",
+        ],
     ),
     "AE": (["محمد بن زايد", "Mohammed bin Zayed"], [], []),
-    "QA": (["تميم بن حمد"], [], ["قطر المطر"]),
+    "QA": (["تميم بن حمد"], [], ["قطر المطر", "قطرة", "قطرات", "قطران"]),  # drops, tar
     "TR": (["أردوجان", "هاكان فيدان", "Erdoğan", "Turk"], [], []),
     "LY": (
         ["طرابلس", "حفتر", "الدبيبة", "Tripoli", "Haftar", "Dbeibah"],
@@ -454,21 +487,36 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "MA": (
         ["مغاربة", "الملك محمد السادس"],
         [],
-        ["صلاة المغرب", "أذان المغرب", "وقت المغرب"],  # the sunset prayer
+        ["صلاة المغرب", "أذان المغرب", "وقت المغرب", "رباطة الجأش"],  # sunset prayer
     ),
     "TN": (["قيس سعيد", "Kais Saied"], [], []),
     "DE": (
-        ["ألمان", "ميرتس", "شولتس", "Merz", "Scholz", "Bundeswehr"],
+        ["ألمان", "ميرتس", "ميرز", "شولتس", "شولتز", "Merz", "Scholz", "Bundeswehr"],
         [],
         ["يونيون برلين", "هيرتا برلين", "Union Berlin", "Hertha Berlin"],  # football clubs
     ),
     "NL": ([], [], ["أياكس أمستردام", "Ajax Amsterdam"]),
     "CZ": ([], [], ["سلافيا براغ", "سبارتا براغ", "Slavia Prague", "Sparta Prague"]),
     "FR": (["Macron", "Elysee", "Élysée"], [], []),
-    "IT": (["ميلوني", "Meloni"], [], ["نظام روما", "Rome Statute"]),
+    "IT": (["طليان", "ميلوني", "Meloni"], [], ["نظام روما", "Rome Statute"]),
     "ES": (["إسبان", "Spaniard"], [], []),
-    "PL": (["توسك", "Tusk"], [], []),
-    "HU": (["أوربان", "Orban", "Orbán"], [], []),
+    "PL": (["توسك", "Donald Tusk"], [], []),  # tusks
+    "HU": (
+        ["أوربان", "Orban", "Orbán"],
+        [],
+        [  # المجر folds into مجرى "course" and مجرة "galaxy"
+            "مجرة",
+            "مجرات",
+            "مجرى التحقيق",
+            "مجرى التحقيقات",
+            "مجرى الأحداث",
+            "مجرى الأمور",
+            "مجرى التاريخ",
+            "مجرى النهر",
+            "مجرى المياه",
+            "مجرى السيل",
+        ],
+    ),
     "DK": ([], ["كوبنهاغن"], []),
     "NO": (
         [],
@@ -495,7 +543,11 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["مسار أستانا", "صيغة أستانا", "Astana process", "Astana format"],  # Syria talks
     ),
     "UZ": (["طشقند", "Tashkent"], [], []),
-    "MX": (["شينباوم", "Sheinbaum"], [], ["New Mexico", "نيو مكسيكو"]),
+    "MX": (
+        ["مكسيكو سيتي", "شينباوم", "Sheinbaum"],
+        [],
+        ["New Mexico", "نيو مكسيكو"],
+    ),
     "JE": ([], [], ["New Jersey"]),
     "VE": (["مادورو", "Maduro"], [], []),
     "CU": ([], [], ["متلازمة هافانا", "Havana syndrome"]),
@@ -509,16 +561,23 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "GQ": (["مالابو", "Malabo", "Equatorial Guinean"], [], []),
     "PG": (["Papua New Guinean"], [], []),
     "CD": (  # wire copy's bare "Congo", like «الكونغو», is this one
-        ["Democratic Republic of the Congo", "Democratic Republic of Congo", "Congo", "Congolese"],
-        ["كونغولي"],
+        [
+            "كونغولي",
+            "كونجولي",
+            "Democratic Republic of the Congo",
+            "Democratic Republic of Congo",
+            "Congo",
+            "Congolese",
+        ],
+        [],
         ["نهر الكونغو", "حوض الكونغو", "Congo River", "Congo Basin"],
     ),
     "CG": (["Republic of Congo", "Congo Republic"], ["الكونغو برازافيل"], []),
     "CI": (["إيفواري", "أبيدجان", "Abidjan"], [], []),
     "BF": (["بوركينابي", "Burkinabe", "Ouagadougou"], ["واغادوغو"], []),
     "CF": (
-        ["أفريقيا الوسطى", "إفريقيا الوسطى", "Bangui"],
-        ["بانغي", "أفريقيا الوسطى"],
+        ["أفريقيا الوسطى", "إفريقيا الوسطى", "بانغي", "بانجي", "Bangui"],
+        ["أفريقيا الوسطى"],
         [],
     ),
     "SN": (["داكار", "Dakar"], [], ["رالي داكار", "Dakar Rally"]),
@@ -528,6 +587,32 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
     "RW": (["Kigali", "Kagame"], ["كيغالي", "كاغامي"], []),
     "ZA": (["رامافوزا", "Ramaphosa"], [], []),
     "TL": (["East Timor"], [], []),
+    "OM": ([], [], ["مسقط رأس"]),  # birthplace
+    # capitals used as metonyms
+    "GH": (["Accra"], [], []),  # «أكرا» is in «إكراه» "coercion"
+    "CM": (["ياوندي", "Yaounde"], [], []),
+    "ZW": (["هراري", "Harare"], [], []),
+    "AO": (["لواندا", "Luanda"], [], []),
+    "MZ": (["مابوتو", "Maputo"], [], []),
+    "GA": (["ليبرفيل", "Libreville"], [], []),
+    "NP": (["كاتماندو", "Kathmandu"], [], []),
+    "LK": (["كولومبو", "Colombo"], [], []),
+    "TH": (["بانكوك", "Bangkok"], [], []),
+    "PH": (["مانيلا", "Manila"], [], []),
+    "MY": (["كوالالمبور", "كوالا لمبور", "Kuala Lumpur"], [], []),
+    "KH": (["بنوم بنه", "Phnom Penh"], [], []),
+    "KG": (["بيشكك", "Bishkek"], [], []),
+    "TJ": (["دوشنبه", "Dushanbe"], [], []),
+    "TM": (["عشق آباد", "Ashgabat"], [], []),
+    "CY": (["نيقوسيا", "Nicosia"], [], []),
+    "SK": (["براتيسلافا", "Bratislava"], [], []),
+    "SI": (["ليوبليانا", "Ljubljana"], [], []),
+    "MD": (["كيشيناو", "Chisinau"], [], []),
+    "LT": (["فيلنيوس", "Vilnius"], [], []),
+    "LV": (["ريغا", "ريجا", "Riga"], [], []),
+    "EE": (["Tallinn"], [], []),  # «التالين» "the following"
+    "IS": (["ريكيافيك", "Reykjavik"], [], []),
+    "NU": ([], [], ["بنيوي", "بنيوية"]),  # "structural": ب + نيوي
 }
 # English demonyms that are not CLDR names (plurals in -s/-es match on their own).
 EN_DEMONYMS: dict[str, list[str]] = {
@@ -615,11 +700,9 @@ EN_DEMONYMS: dict[str, list[str]] = {
     "FR": ["Frenchman"],
     "NL": ["Dutchman"],
 }
-# Egyptian-spelling demonyms (غ → ج) that are everyday words: الجيني "genetic", الجاني
-# "the culprit".
-COMMON_WORDS = {"جيني", "جاني"}
-# Lookup names that are not aliases: "Macedonia" is also a Greek province; "US" is
-# spelled by CASED_WORDS in pipelines/arabic.py.
+# Egyptian spellings (غ → ج) that are everyday words: الجيني "genetic", الجاني "the
+# culprit", لجأنا "we turned to" (ل + جانا).
+COMMON_WORDS = {"جيني", "جاني", "جانا"}
 
 # Regions, organisations and other names: concepts of their own, and blockers for the
 # longest-name rule.
@@ -681,7 +764,14 @@ OTHER: list[dict[str, Any]] = [
         "name": "United Nations",
         "kind": "entity",
         "also": ["UN"],
-        "literal": ["الأمم المتحدة", "مجلس الأمن الدولي", "United Nations", "UN", "U.N.", "Guterres"],
+        "literal": [
+            "الأمم المتحدة",
+            "مجلس الأمن الدولي",
+            "United Nations",
+            "UN",
+            "U.N.",
+            "Guterres",
+        ],
         "foreign": ["غوتيريش", "غوتيريس"],
     },
     {
@@ -697,8 +787,35 @@ OTHER: list[dict[str, Any]] = [
         "literal": ["الوكالة الدولية للطاقة الذرية", "IAEA", "Grossi"],
         "foreign": ["غروسي"],
     },
-    {"name": "Hamas", "kind": "entity", "literal": ["حماس", "حركة حماس", "Hamas"]},
-    {"name": "Hezbollah", "kind": "entity", "literal": ["حزب الله", "Hezbollah", "Hizbollah"]},
+    {
+        "name": "Hamas",
+        "kind": "entity",
+        "literal": [
+            "حماس",
+            "حركة حماس",
+            "يحيى السنوار",
+            "خليل الحية",
+            "إسماعيل هنية",
+            "Hamas",
+            "Sinwar",
+            "Haniyeh",
+        ],
+        # حماس is also "enthusiasm", which the movement's name never inflects like
+        "not": ["حماسة", "حماسها", "حماسهم", "بحماس كبير", "بحماس شديد", "بكل حماس"],
+    },
+    {
+        "name": "Hezbollah",
+        "kind": "entity",
+        "literal": [
+            "حزب الله",
+            "حسن نصر الله",
+            "نعيم قاسم",
+            "Hezbollah",
+            "Hizbollah",
+            "Nasrallah",
+            "Naim Qassem",
+        ],
+    },
     {
         "name": "Houthis",
         "kind": "entity",
@@ -903,7 +1020,7 @@ TOPICS: list[dict[str, Any]] = [
     {
         "name": "war",
         "literal": ["حرب", "حروب", "war", "wars"],
-        "not": ["حرب تجارية", "حرب الأسعار", "حرب أسعار", "trade war", "price war"],
+        "not": ["حرب تجارية", "حرب الأسعار", "حرب أسعار", "trade war", "price war", "wares"],
     },
     {
         "name": "explosion",
@@ -948,6 +1065,15 @@ TOPICS: list[dict[str, Any]] = [
         "name": "coup",
         "also": ["coup d'etat"],
         "literal": ["انقلاب", "انقلاب عسكري", "coup", "putsch"],
+        # a vehicle overturning
+        "not": [
+            "انقلاب سيارة",
+            "انقلاب حافلة",
+            "انقلاب شاحنة",
+            "انقلاب مركبة",
+            "انقلاب قارب",
+            "coupes",
+        ],
     },
     {
         "name": "election",
@@ -1016,6 +1142,7 @@ TOPICS: list[dict[str, Any]] = [
             "manoeuvres",
             "maneuvers",
         ],
+        "not": ["مناورة سياسية", "مناورات سياسية"],
     },
     {
         "name": "treaty",
@@ -1031,7 +1158,11 @@ TOPICS: list[dict[str, Any]] = [
             "accord",
         ],
     },
-    {"name": "alliance", "literal": ["تحالف", "تحالفات", "حلف", "أحلاف", "alliance"]},
+    {
+        "name": "alliance",
+        "literal": ["تحالف", "تحالفات", "حلف", "أحلاف", "alliance"],
+        "not": ["حلف اليمين"],  # swore the oath
+    },
 ]
 
 _PAREN = re.compile(r"\s*\(([^)]*)\)")
@@ -1057,12 +1188,31 @@ def demonym(name: str) -> str | None:
     return base + "ي"
 
 
+def english_variants(name: str) -> list[str]:
+    """The other ways wire copy writes a CLDR English name: "Trinidad and Tobago" for
+    "Trinidad & Tobago", "Saint Lucia" for "St. Lucia" (its full stop would end the
+    sentence), "Sao Tome" for "São Tomé"."""
+    if not re.match("[A-Za-zÀ-ÿ]", name):
+        return []
+    out = {name.replace(" & ", " and ")}
+    out |= {v.replace("St. ", "Saint ") for v in out}
+    plain = {
+        "".join(c for c in unicodedata.normalize("NFKD", v) if not unicodedata.combining(c))
+        for v in out
+    }
+    out |= {v.replace("’", "'") for v in plain}
+    out.discard(name)
+    out.discard("Reunion")  # a family reunion is not Réunion
+    return sorted(out)
+
+
 def country(code: str, ar: str, en: str) -> dict[str, Any]:
     """One country's concept: CLDR names, derived demonyms and the hand-written tables.
 
     A name whose first letters are alef-hamza + lam (ألمانيا, ألباني) loses those letters
-    as if they were the article when watch terms are folded, so «الألمانية» (article +
-    name) would not reach it; the name written with the article is listed as well.
+    as if they were the article when watch terms are folded: «ألباني» would be «باني»
+    ("builder") and «الألمانية» would not reach it.  Such names are listed with the
+    article («الألباني»), which folds to the name itself.
     """
     names = [n.strip() for n in _PAREN.sub(lambda m: " | " + m.group(1), ar).split("|")]
     names = [n for n in names if n and " - " not in n and "منطقة" not in n]
@@ -1072,7 +1222,9 @@ def country(code: str, ar: str, en: str) -> dict[str, Any]:
     literal: list[str] = []
     foreign: list[str] = []
     for n in names:
-        if code not in NATIVE and re.search("[غجقگ]", n):
+        if code in SPELLED_OUT:
+            literal += [v for v in dict.fromkeys((n, n.replace("غ", "ج"))) if v not in COMMON_WORDS]
+        elif code not in NATIVE and re.search("[غجقگ]", n):
             foreign.append(n)
         else:
             literal.append(n)
@@ -1087,10 +1239,12 @@ def country(code: str, ar: str, en: str) -> dict[str, Any]:
             if code not in NATIVE and "غ" in d and d.replace("غ", "ج") not in COMMON_WORDS:
                 literal.append(d.replace("غ", "ج"))  # أوغندي / أوجندي (Egyptian spelling)
     wire_literal, wire_foreign, wire_exclude = WIRE.get(code, ([], [], []))
-    # the English lookup names are aliases too ("Nigerien", "Democratic Republic of ...")
+    # The English lookup names are aliases too ("Nigerien", "Democratic Republic of ..."),
+    # but "Macedonia" is also a Greek province and "US" is spelled by CASED_WORDS.
     english = [a for a in also if " - " not in a and a not in ("US", "Macedonia")]
     literal += [*extra, *wire_literal, *english, *EN_DEMONYMS.get(code, []), en]
-    literal += [f"ال{a}" for a in literal if a[:2] in ("أل", "إل") and a[-1] != "ا"]
+    literal = [f"ال{a}" if a[:2] in ("أل", "إل") else a for a in literal]
+    literal += [v for a in literal for v in english_variants(a)]
     foreign += foreign_extra + wire_foreign
     # «الديموقراطية» is a common spelling of «الديمقراطية»
     literal += [a.replace("ديمقراط", "ديموقراط") for a in literal if "ديمقراط" in a]
