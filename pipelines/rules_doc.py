@@ -363,35 +363,37 @@ class Document:
     def evidence(
         self, spans: list[Hit], max_forms: int, max_sentences: int
     ) -> tuple[list[str], list[str]]:
-        """The distinct surface forms of ``spans`` (at most ``max_forms``, in order) and
-        the distinct sentences they are in with every one of them marked (at most
-        ``max_sentences``, in text order)."""
+        """The distinct surface forms of ``spans`` (sorted hits; at most ``max_forms``, in
+        order) and the distinct sentences they are in with every one of them marked (at
+        most ``max_sentences``, in text order)."""
         token_sentence = self.token_sentence
         forms: list[str] = []
-        by_sentence: dict[int, list[tuple[int, int]]] = {}
+        shown: list[str] = []
+        marks: list[tuple[int, int]] = []  # of the sentence ``current``
+        current = -1
         for start, end in spans:
             field, begin, finish = self._extent(start, end)
             form = self.texts[field][begin:finish]
             if form not in forms:
                 forms.append(form)
             sid = token_sentence[start]
-            marks = by_sentence.get(sid)
-            if marks is None:
-                by_sentence[sid] = [(begin, finish)]
-            else:
-                marks.append((begin, finish))
-        if len(by_sentence) == 1:  # the usual case
-            sid, marks = next(iter(by_sentence.items()))
-            return forms[:max_forms], [self._marked(sid, marks)]
-        # the title often repeats the lede (with or without its full stop): show it once
-        shown: list[str] = []
-        seen: set[str] = set()
-        for sid in sorted(by_sentence):
-            text = self._marked(sid, by_sentence[sid])
-            key = text.rstrip(_ENDERS)
-            if key not in seen:
-                seen.add(key)
-                shown.append(text)
-                if len(shown) == max_sentences:
-                    break
+            if sid != current:
+                if marks and len(shown) < max_sentences:
+                    self._show(current, marks, shown)
+                current = sid
+                marks = []
+            marks.append((begin, finish))
+        if marks and len(shown) < max_sentences:
+            self._show(current, marks, shown)
         return forms[:max_forms], shown
+
+    def _show(self, sid: int, marks: list[tuple[int, int]], shown: list[str]) -> None:
+        """Append sentence ``sid`` with ``marks`` to ``shown`` unless it is there already
+        (the title often repeats the lede, with or without its full stop)."""
+        text = self._marked(sid, marks)
+        if shown:
+            key = text.rstrip(_ENDERS)
+            for other in shown:
+                if other.rstrip(_ENDERS) == key:
+                    return
+        shown.append(text)

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import compress, repeat
 
 from pipelines.arabic import (
     candidates,
@@ -230,16 +229,13 @@ class TermIndex:
             cache.clear()
             self._gfolded.clear()
             self._pairs = 0
-        infos = list(map(cache.get, tokens, repeat(_MISSING, len(tokens))))
-        if _MISSING in infos:
-            for i, info in enumerate(infos):
-                if info is _MISSING:
-                    tok = tokens[i]
-                    found = cache.get(tok, _MISSING)
-                    if found is _MISSING:
-                        found = cache[tok] = self._analyse(tok)
-                    infos[i] = found
-        return infos  # type: ignore[return-value]
+        infos: list[_WordInfo | None] = []
+        for tok in tokens:
+            info = cache.get(tok, _MISSING)
+            if info is _MISSING:
+                info = cache[tok] = self._analyse(tok)
+            infos.append(info)  # type: ignore[arg-type]
+        return infos
 
     def _continued(
         self, info: _WordInfo, nxt: str, second: _WordInfo | None
@@ -267,8 +263,10 @@ class TermIndex:
         concept_hits: dict[int, list[Hit]] = defaultdict(list)
         blocked: dict[int, list[Hit]] = defaultdict(list)
         atom_hits: list[tuple[int, Hit]] = []  # phrases and foreign names
-        for i in compress(range(n), infos):
-            info: _WordInfo = infos[i]  # type: ignore[assignment]
+        for i in range(n):
+            info = infos[i]
+            if info is None:
+                continue
             if info.single:
                 span = (i, i + 1)
                 for tid in info.terms:
