@@ -42,6 +42,16 @@ _CACHE_LIMIT = 500_000  # distinct words remembered per RuleSet before starting 
 _MISSING = object()
 
 
+def _add(hits: dict[int, list[Hit]], key: int, span: Hit) -> None:
+    """``hits[key].append(span)``, the list made on first use (a plain dict: compiled by
+    mypyc, a defaultdict is looked up the slow way)."""
+    found = hits.get(key)
+    if found is None:
+        hits[key] = [span]
+    else:
+        found.append(span)
+
+
 class _WordInfo:
     """What one distinct folded word starts, worked out once per ``RuleSet``.
 
@@ -259,9 +269,9 @@ class TermIndex:
         infos = self._infos(tokens)
         gfolded = self._gfolded
         n = len(tokens)
-        found: dict[int, list[Hit]] = defaultdict(list)
-        concept_hits: dict[int, list[Hit]] = defaultdict(list)
-        blocked: dict[int, list[Hit]] = defaultdict(list)
+        found: dict[int, list[Hit]] = {}
+        concept_hits: dict[int, list[Hit]] = {}
+        blocked: dict[int, list[Hit]] = {}
         atom_hits: list[tuple[int, Hit]] = []  # phrases and foreign names
         for i in range(n):
             info = infos[i]
@@ -270,12 +280,12 @@ class TermIndex:
             if info.single:
                 span = (i, i + 1)
                 for tid in info.terms:
-                    found[tid].append(span)
+                    _add(found, tid, span)
                 for cid in info.concepts:
-                    concept_hits[cid].append(span)
+                    _add(concept_hits, cid, span)
                 if info.blocks:
                     for cid in info.blocks:
-                        blocked[cid].append(span)
+                        _add(blocked, cid, span)
             # a phrase never runs across a sentence (or field) boundary
             if info.phrases and i + 1 < n and sentence_of[i + 1] == sentence_of[i]:
                 following = tokens[i + 1]
@@ -314,17 +324,18 @@ class TermIndex:
         for atom_id, span in atom_hits:
             owner = self._atoms[atom_id]
             for tid in owner.terms:
-                found[tid].append(span)
+                _add(found, tid, span)
             for cid, positive in owner.concepts:
-                (concept_hits if positive else blocked)[cid].append(span)
+                _add(concept_hits if positive else blocked, cid, span)
         if concept_hits:
             for cid, spans in self._resolve_concepts(concept_hits, blocked).items():
                 for tid in self._concept_terms.get(cid, ()):
-                    found[tid] += spans
+                    for span in spans:
+                        _add(found, tid, span)
         for tid, spans in found.items():
             if len(spans) > 1:
                 found[tid] = sorted(set(spans))
-        return dict(found)
+        return found
 
     def _resolve_concepts(
         self, concept_hits: dict[int, list[Hit]], blocked: dict[int, list[Hit]]
