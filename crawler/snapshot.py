@@ -12,7 +12,9 @@ absolute (SQLite database, ``files`` globs) and the watchlists pointing at the c
 is then loaded and checked like any config, and must come out as the config that was
 accepted: if the file changed in between, :meth:`ConfigSnapshots.take` raises
 ``ConfigError`` and the reload is retried.  Older snapshots stay until the scheduler
-ends: a child that has just started may still be reading one.
+ends: a child that has just started may still be reading one.  A scheduler that was killed
+(SIGKILL) cannot remove its folder; the next one started removes the folders of schedulers
+that are gone (their process id is in the name).
 """
 
 from __future__ import annotations
@@ -29,6 +31,34 @@ import yaml
 from crawler.config import Config, ConfigError, FilesSource, load_config, read_yaml
 from crawler.pool import ChildConfig
 
+_PREFIX = "wirewatch-run-"
+
+
+def remove_orphans(tmp: Path) -> list[Path]:
+    """Remove the snapshot folders in ``tmp`` left by schedulers of this user that are no
+    longer running; the folders removed."""
+    removed = []
+    for folder in tmp.glob(f"{_PREFIX}*-*"):
+        pid = folder.name[len(_PREFIX) :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.stat().st_uid != os.getuid() or _alive(int(pid)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
 
 class SnapshotChanged(ConfigError):
     """The config file changed between being checked and being snapshot."""
@@ -41,7 +71,10 @@ class ConfigSnapshots:
     def __init__(self, check: Callable[[Config], None], folder: Path | None = None) -> None:
         self._check = check
         self._owned = folder is None
-        self.folder = Path(tempfile.mkdtemp(prefix="wirewatch-run-")) if folder is None else folder
+        if folder is None:
+            remove_orphans(Path(tempfile.gettempdir()))
+            folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self.folder = folder
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._serial = 0
 
