@@ -72,6 +72,14 @@ def fold(text: str) -> str:
     return text.lower()
 
 
+def _letters(text: str) -> str:
+    """The letter table and lower case: what ``fold`` does after removing marks and NFKC."""
+    for old, new in _REPLACEMENTS:
+        if old in text:
+            text = text.replace(old, new)
+    return text.lower()
+
+
 def fold_letters(text: str) -> str | None:
     """``text`` with only the one-to-one part of ``fold`` applied (letter table, lower
     case), when that is all ``fold`` would do besides deleting marks; else ``None``.
@@ -188,6 +196,16 @@ def strip_proclitics(word: str, *, article_only: bool = False) -> list[str]:
     return out
 
 
+def _feminine_dual(stem: str, out: set[str]) -> None:
+    # A feminine dual is its singular ة (written ت) + تين/تان: «إيرانيتين» is «إيرانية» + ين,
+    # so it yields what «إيرانيه» yields less its ه or يه («إيراني», «إيران»).  Two suffixes
+    # for one: still never fewer than MIN_STEM letters («سنتين» → «سنه», not «سن»).
+    if len(stem) >= MIN_STEM:
+        out.add(stem)
+        if stem.endswith("ي") and len(stem) > MIN_STEM:
+            out.add(stem[:-1])
+
+
 def _strip_suffixes(stem: str, out: set[str]) -> None:
     # Suffixes are looked up by length (a word ends with at most one of each length).
     size = len(stem)
@@ -213,6 +231,8 @@ def _strip_suffixes(stem: str, out: set[str]) -> None:
             # ة becomes ت before a suffix (قوته, قوتان) and goes before ات (قوات ← قوة)
             if root.endswith("ت") and len(root) >= MIN_STEM:
                 out.add(root[:-1] + "ه")
+                if not plen and (infl == "ين" or infl == "ان"):
+                    _feminine_dual(root[:-1], out)
             if infl in ("ات", "يات"):
                 out.add(root + ("ه" if infl == "ات" else "يه"))
 
@@ -221,7 +241,9 @@ def candidates(word: str, *, article_only: bool = False) -> frozenset[str]:
     """Every form a term may take to match the folded document word ``word``.
 
     Proclitics (``strip_proclitics``) then at most one pronoun and one inflection suffix;
-    nothing shorter than ``MIN_STEM`` letters.  Latin words lose a plural -s/-es.
+    nothing shorter than ``MIN_STEM`` letters.  A feminine dual counts as one suffix on its
+    singular: «إيرانيتين» yields what «إيرانيه» does (إيرانيه, إيراني, إيران).  Latin words
+    lose a plural -s/-es.
 
     >>> sorted(candidates("وجنودها"))
     ['جنود', 'جنوده', 'جنودها', 'وجنود', 'وجنوده', 'وجنودها']
@@ -285,29 +307,71 @@ def hamza_variants(term: str) -> list[str]:
 CASED_WORDS = {"US": "u.s"}
 
 
+# How the article is written before folding; أل / إل / آل fold to the same letters.
+_ARTICLE_SPELLINGS = ("ال", "ٱل")
+
+
+def _term_words(term: str, *, first_only: bool = False) -> list[str]:
+    """``words(fold(term))`` less the article of each word (of the first only, with
+    ``first_only``), where it leaves ``MIN_STEM`` letters.
+
+    The article is decided on the spelling before folding: ال (or ٱل) is the article, while
+    أل / إل / آل, which fold to the same letters, start the word itself (ألمانيا, ألباني).
+    """
+    text = _MARKS.sub("", term)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = _HARAKAT.sub("", unicodedata.normalize("NFKC", text))
+    folded = _letters(text)
+    if "ال" not in folded:
+        return words(folded)
+    out: list[str] = []
+    if len(folded) == len(text):
+        # one letter for one letter: a folded word stands where its spelling stands
+        for m in _WORD.finditer(folded):
+            w = m.group()
+            if w == "_" * len(w):
+                continue
+            if (
+                w.startswith("ال")
+                and len(w) - 2 >= MIN_STEM
+                and (not first_only or not out)
+                and text.startswith(_ARTICLE_SPELLINGS, m.start())
+            ):
+                w = w[2:]
+            out.append(w)
+        return out
+    # lower case changed the length (İ → i + a combining dot): fold word by word
+    for raw in words(text):
+        found = words(_letters(raw))
+        if (
+            found
+            and len(found[0]) - 2 >= MIN_STEM
+            and (not first_only or not out)
+            and raw.startswith(_ARTICLE_SPELLINGS)
+        ):
+            found[0] = found[0][2:]
+        out += found
+    return out
+
+
 def term_words(term: str) -> list[str]:
     """The folded words of a watchlist term, each without a leading article.
 
-    «القوات الروسية» → [قوات, روسيه]; words of two letters keep their article; «US» (see
+    «القوات الروسية» → [قوات, روسيه]; words of two letters keep their article; a word
+    that starts with أل is a name, not an article: «ألمانيا» → [المانيا], which the
+    document's «الألمانية», «وألمانيا» and «لألمانيا» reach by their proclitics; «US» (see
     ``CASED_WORDS``) → [u.s].
     """
     if term.strip() in CASED_WORDS:
         return [CASED_WORDS[term.strip()]]
-    out = []
-    for word in words(fold(term)):
-        if word.startswith("ال") and len(word) - 2 >= MIN_STEM and _is_arabic(word):
-            word = word[2:]
-        out.append(word)
-    return out
+    return _term_words(term)
 
 
 def foreign_key(name: str) -> str:
     """The index key of a transliterated name: folded, g-folded, glued, no leading article.
 
     «بيونغ يانغ», «بيونج يانج» and «بيونغيانغ» all give «بيونجيانج»; «غينيا الاستوائية» keeps
-    its inner article («جينياالاستوائيه») because the document's words are glued as written.
+    its inner article («جينياالاستوائيه») because the document's words are glued as written;
+    as in ``term_words``, only ال is an article («ألكسندر» keeps its alef-lam).
     """
-    found = words(fold(name))
-    if found and found[0].startswith("ال") and len(found[0]) - 2 >= MIN_STEM:
-        found[0] = found[0][2:]
-    return gfold("".join(found))
+    return gfold("".join(_term_words(name, first_only=True)))

@@ -369,7 +369,18 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
             "Rubio",
         ],
         [],
-        ["واشنطن بوست", "ولاية واشنطن", "Washington Post", "Washington state"],
+        [
+            "واشنطن بوست",
+            "ولاية واشنطن",
+            "Washington Post",
+            "Washington state",
+            # the Americas; a feminine dual «ناقلتين أمريكيتين» is spelled the same
+            "الأمريكيتين",
+            "الأميركيتين",
+            "الأمريكيتان",
+            "الأميركيتان",
+            "Americas",
+        ],
     ),
     "GB": (["ستارمر", "Starmer", "Downing Street"], ["داونينغ ستريت"], []),
     "RU": (
@@ -1255,13 +1266,7 @@ def english_variants(name: str) -> list[str]:
 
 
 def country(code: str, ar: str, en: str) -> dict[str, Any]:
-    """One country's concept: CLDR names, derived demonyms and the hand-written tables.
-
-    A name whose first letters are alef-hamza + lam (ألمانيا, ألباني) loses those letters
-    as if they were the article when watch terms are folded: «ألباني» would be «باني»
-    ("builder") and «الألمانية» would not reach it.  Such names are listed with the
-    article («الألباني»), which folds to the name itself.
-    """
+    """One country's concept: CLDR names, derived demonyms and the hand-written tables."""
     names = [n.strip() for n in _PAREN.sub(lambda m: " | " + m.group(1), ar).split("|")]
     names = [n for n in names if n and " - " not in n and "منطقة" not in n]
     also, extra, foreign_extra, exclude = EXTRA.get(code, ([], [], [], []))
@@ -1282,8 +1287,7 @@ def country(code: str, ar: str, en: str) -> dict[str, Any]:
             and code not in AMBIGUOUS
             and not any(" " not in x and x.endswith(d) for x in literal[:-1])
         ):
-            # the feminine too: its dual «إيرانيتين» only sheds one suffix
-            literal += [d, d + "ة"]
+            literal.append(d)
             if code not in NATIVE and "غ" in d and d.replace("غ", "ج") not in COMMON_WORDS:
                 literal.append(d.replace("غ", "ج"))  # أوغندي / أوجندي (Egyptian spelling)
     wire_literal, wire_foreign, wire_exclude = WIRE.get(code, ([], [], []))
@@ -1291,7 +1295,6 @@ def country(code: str, ar: str, en: str) -> dict[str, Any]:
     # but "Macedonia" is also a Greek province and "US" is spelled by CASED_WORDS.
     english = [a for a in also if " - " not in a and a not in ("US", "Macedonia")]
     literal += [*extra, *wire_literal, *english, *EN_DEMONYMS.get(code, []), en]
-    literal = [f"ال{a}" if a[:2] in ("أل", "إل") else a for a in literal]
     literal += [v for a in literal for v in english_variants(a)]
     foreign += foreign_extra + wire_foreign
     # «الديموقراطية» is a common spelling of «الديمقراطية»

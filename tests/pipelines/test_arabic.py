@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.arabic import (
+    MIN_STEM,
     PROCLITICS,
     candidates,
     fold,
@@ -79,6 +80,13 @@ MATCHES = [
     ("والمدفعية", "مدفعيه"),
     ("missiles", "missile"),
     ("forces", "force"),
+    # a feminine dual is its singular ة + ين/ان: it reaches the nisba the singular reaches
+    ("ناقلتين", "ناقله"),
+    ("إيرانيتين", "ايرانيه"),
+    ("إيرانيتين", "ايراني"),
+    ("بريطانيتان", "بريطاني"),
+    ("الفلسطينيتين", "فلسطيني"),
+    ("ومجريتين", "مجري"),
 ]
 
 
@@ -97,6 +105,8 @@ LOOKALIKES = [
     ("الي", "ي"),
     ("محاربة", "حرب"),
     ("روسيا", "روس"),
+    ("اثنتين", "اث"),  # the dual's singular never goes below MIN_STEM letters
+    ("ناقلتيها", "ناقل"),  # a pronoun and a dual are not both removed
 ]
 
 
@@ -111,6 +121,13 @@ def test_min_stem_keeps_short_words_whole() -> None:
     assert candidates("بي") == frozenset({"بي"})
     assert candidates("يده") == frozenset({"يده"})
     assert all(len(c) >= 2 for c in candidates("والي"))
+
+
+@pytest.mark.parametrize("word", ["سنتين", "مرتين", "بنتين", "ساعتين", "اثنتين", "سنتان"])
+def test_feminine_dual_keeps_the_minimum_stem(word: str) -> None:
+    found = candidates(fold(word))
+    assert all(len(c) >= MIN_STEM for c in found)
+    assert fold(word)[:-3] + "ه" in found  # «سنتين» is still «سنة» + ين
 
 
 def test_proclitics_are_a_closed_list() -> None:
@@ -139,6 +156,57 @@ def test_term_words_drop_the_article_but_keep_short_words() -> None:
     assert term_words("الله") == ["الله"]
     assert term_words("حظر تصدير") == ["حظر", "تصدير"]
     assert term_words("!!") == []
+
+
+TERM_WORDS = [
+    # (term as written, its words): only ال (ٱل) is the article, decided before folding
+    ("ألمانيا", ["المانيا"]),
+    ("أَلْبانيا", ["البانيا"]),
+    ("ألمان", ["المان"]),
+    ("إلهام", ["الهام"]),
+    ("آليات", ["اليات"]),
+    ("الألمانية", ["المانيه"]),
+    ("القوات الألمانية", ["قوات", "المانيه"]),
+    ("ٱلقوات", ["قوات"]),
+    ("الـقوات", ["قوات"]),
+    ("ﺍﻟﻘﻮﺍﺕ", ["قوات"]),  # presentation forms: NFKC gives the article
+]
+
+
+@pytest.mark.parametrize(("term", "found"), TERM_WORDS)
+def test_term_words_keep_alef_hamza_lam(term: str, found: list[str]) -> None:
+    assert term_words(term) == found
+
+
+ALEF_HAMZA_NAMES = [
+    # (document word, term as written): the document folds أ → ا, the term keeps أل
+    ("ألمانيا", "ألمانيا"),
+    ("المانيا", "ألمانيا"),  # written without hamza
+    ("وألمانيا", "ألمانيا"),
+    ("لألمانيا", "ألمانيا"),
+    ("بألمانيا", "ألمانيا"),
+    ("الألمانية", "ألماني"),
+    ("الألمانية", "الألمانية"),
+    ("للألمانية", "ألمانية"),
+    ("الألمان", "ألمان"),
+    ("ألمانيتين", "ألماني"),
+    ("الألباني", "ألباني"),
+    ("وألبانيا", "ألبانيا"),
+]
+
+
+@pytest.mark.parametrize(("word", "term"), ALEF_HAMZA_NAMES)
+def test_alef_hamza_names_reach_their_term(word: str, term: str) -> None:
+    assert term_words(term)[0] in candidates(fold(word))
+
+
+@pytest.mark.parametrize(
+    ("word", "term"),
+    [("باني", "ألباني"), ("مان", "ألمان"), ("مانيا", "ألمانيا"), ("ماني", "ألماني")],
+)
+def test_alef_hamza_names_keep_their_first_letters(word: str, term: str) -> None:
+    # «باني السفينة» is the ship's builder, not an Albanian
+    assert term_words(term)[0] not in candidates(fold(word))
 
 
 def test_document_sentences_paragraphs_and_spans() -> None:
@@ -181,6 +249,12 @@ FOREIGN_KEYS = [
 @pytest.mark.parametrize(("a", "b"), FOREIGN_KEYS)
 def test_foreign_key_ignores_spelling_and_spacing(a: str, b: str) -> None:
     assert foreign_key(a) == foreign_key(b)
+
+
+def test_foreign_key_drops_only_the_first_article() -> None:
+    assert foreign_key("الكونغو") == "جونجو"
+    assert foreign_key("ألكسندر دوغين") == "الجسندردوجين"
+    assert foreign_key("غينيا الاستوائية") == "جينياالاستواييه"
 
 
 def test_foreign_key_keeps_native_distinctions_out_of_native_words() -> None:
