@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 
 _HARAKAT = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c\u00ad]")
@@ -305,6 +306,62 @@ def hamza_variants(term: str) -> list[str]:
 # not («US troops» is the United States, «told us» is not).  Document and watchlist both
 # turn them into the token given here, which no lower-case word folds to.
 CASED_WORDS = {"US": "u.s"}
+# English names of the lexicon that are also common words: a name only with its capital
+# («Turkey», «TURKEY»; «a turkey dinner», «fine china» and «shoe polish» are no country).
+# Written so, they become the word with a full stop («turkey.»), which no word folds to.
+CASED_NAMES = frozenset(
+    {
+        "afghan",
+        "chad",
+        "chile",
+        "china",
+        "french",
+        "guinea",
+        "japan",
+        "jersey",
+        "macron",
+        "morocco",
+        "muscat",
+        "pentagon",
+        "polish",
+        "trump",
+        "turkey",
+        "xi",
+    }
+)
+
+
+def cased_token(written: str) -> str | None:
+    """The token of a word written as a cased name (see ``CASED_WORDS``, ``CASED_NAMES``):
+    «US» → u.s, «Turkey» or «TURKEY» → turkey.; ``None`` for any other word or spelling
+    («us», «Us», «turkey»)."""
+    found = CASED_WORDS.get(written)
+    if found is not None:
+        return found
+    lower = written.lower()
+    if lower in CASED_NAMES and written[:1].isupper():
+        return lower + "."
+    return None
+
+
+def may_be_cased(token: str) -> bool:
+    """Whether a folded token is a word whose spelling ``cased_token`` must look at."""
+    return token == "us" or token in CASED_NAMES
+
+
+def case_variants(term: str) -> list[str]:
+    """``term``, and when it holds a word of ``CASED_NAMES``, that word also in lower
+    case and capitalised: a watchlist's literal «turkey» or «Turkey» finds both spellings,
+    as any literal ignores case.  (Only the built-in concepts need the capital.)"""
+    if not any(w.lower() in CASED_NAMES for w in RAW_WORD.findall(term)):
+        return [term]
+    lower = RAW_WORD.sub(lambda m: _recase(m.group(), str.lower), term)
+    upper = RAW_WORD.sub(lambda m: _recase(m.group(), str.capitalize), term)
+    return list(dict.fromkeys([term, lower, upper]))
+
+
+def _recase(word: str, change: Callable[[str], str]) -> str:
+    return change(word) if word.lower() in CASED_NAMES else word
 
 
 # How the article is written before folding; أل / إل / آل fold to the same letters.
@@ -359,12 +416,17 @@ def term_words(term: str) -> list[str]:
 
     «القوات الروسية» → [قوات, روسيه]; words of two letters keep their article; a word
     that starts with أل is a name, not an article: «ألمانيا» → [المانيا], which the
-    document's «الألمانية», «وألمانيا» and «لألمانيا» reach by their proclitics; «US» (see
-    ``CASED_WORDS``) → [u.s].
+    document's «الألمانية», «وألمانيا» and «لألمانيا» reach by their proclitics; «US» →
+    [u.s], «Xi Jinping» → [xi., jinping] (see ``cased_token``).
     """
-    if term.strip() in CASED_WORDS:
-        return [CASED_WORDS[term.strip()]]
-    return _term_words(term)
+    written = RAW_WORD.findall(term)  # cut as a story's words are
+    if not any(cased_token(w) for w in written):
+        return _term_words(term)
+    out: list[str] = []  # rare: «US», «Xi Jinping»
+    for word in written:
+        token = cased_token(word)
+        out += [token] if token is not None else _term_words(word)
+    return out
 
 
 def foreign_key(name: str) -> str:

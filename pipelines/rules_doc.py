@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from pipelines.arabic import CASED_WORDS, RAW_WORD, fold, fold_letters, words
+from pipelines.arabic import RAW_WORD, fold, fold_letters, words
 from pipelines.rules_model import Hit
 
 FIELD_NAMES = ("title", "body")
@@ -255,26 +255,7 @@ class Document:
             word_starts,
             sources,
         )
-        for index, text in enumerate(texts):
-            if any(upper in text for upper in CASED_WORDS):  # rare: «US» in English copy
-                doc._keep_case(index)
         return doc
-
-    def _keep_case(self, index: int) -> None:
-        """Tokens of field ``index`` written as one of ``CASED_WORDS`` (the country «US»,
-        not the pronoun «us») become that word's own token."""
-        text = self.texts[index]
-        starts = self.word_starts[index]
-        raws = self.raw_words[index]
-        first = self.field_first[index]
-        last = (
-            self.field_first[index + 1] if index + 1 < len(self.field_first) else len(self.tokens)
-        )
-        for t in range(first, last):
-            r = self.token_raw[t]
-            cased = text[starts[r] : starts[r] + len(raws[r])]
-            if cased in CASED_WORDS and self.tokens[t] == cased.lower():
-                self.tokens[t] = CASED_WORDS[cased]
 
     # -- positions ----------------------------------------------------------------------
 
@@ -325,6 +306,11 @@ class Document:
         """Original text of tokens ``[start, end)``: «وبيونغ يانغ» for a foreign-name hit."""
         field, begin, finish = self._extent(start, end)
         return Span(self.token_sentence[start], begin, finish, self.texts[field][begin:finish])
+
+    def written(self, token: int) -> str:
+        """Token ``token`` as written in the original text (its whole raw word)."""
+        field, begin, finish = self._extent(token, token + 1)
+        return self.texts[field][begin:finish]
 
     def _extent(self, start: int, end: int) -> tuple[int, int, int]:
         """The field of tokens ``[start, end)`` and their character offsets in its text."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import ConfigError, YamlDoc, read_yaml
-from pipelines.arabic import foreign_key, hamza_variants, term_words
+from pipelines.arabic import case_variants, foreign_key, hamza_variants, term_words
 from pipelines.lexicon import Concept, Lexicon, builtin_lexicon, concept_key
 from pipelines.rules_model import Entry, Rule, Term
 
@@ -97,9 +97,10 @@ class WatchlistParser:
         if foreign:
             glued = foreign_key(text)
             return Term(text, foreign=(glued,), key="foreign:" + glued)
-        # every hamza-seat spelling of the term is an alias of it («مسؤول» = «مسئول»)
+        # every hamza-seat spelling of the term is an alias of it («مسؤول» = «مسئول»), and
+        # a literal ignores case even for a name that concepts only find capitalised
         literals: tuple[tuple[str, ...], ...] = (tuple(words),)
-        spellings = hamza_variants(text)
+        spellings = [v for c in case_variants(text) for v in hamza_variants(c)]
         if len(spellings) > 1:
             found = dict.fromkeys(tuple(term_words(v)) for v in spellings)
             literals = tuple(w for w in found if w)

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 
 from pipelines.arabic import (
     candidates,
+    cased_token,
     foreign_key,
     gfold,
     hamza_variants,
+    may_be_cased,
     strip_proclitics,
     term_words,
 )
@@ -62,10 +64,21 @@ class _WordInfo:
     ``inner`` the non-first phrase words it can be.
     """
 
-    __slots__ = ("after", "blocks", "concepts", "gforms", "inner", "phrases", "single", "terms")
+    __slots__ = (
+        "after",
+        "blocks",
+        "cased",
+        "concepts",
+        "gforms",
+        "inner",
+        "phrases",
+        "single",
+        "terms",
+    )
 
     def __init__(self) -> None:
         self.single = False  # terms, concepts or blocks
+        self.cased = False  # written with a capital it is another token (``cased_token``)
         self.terms: tuple[int, ...] = ()
         self.concepts: tuple[int, ...] = ()
         self.blocks: tuple[int, ...] = ()
@@ -229,9 +242,16 @@ class TermIndex:
                 # three letters («في») would only waste continuation checks.
                 if g in self._foreign_full or (len(g) >= 3 and g in self._foreign_prefix):
                     info.gforms.append(g)
-        if not (info.single or info.phrases or info.gforms):
+        info.cased = may_be_cased(word)
+        if not (info.single or info.phrases or info.gforms or info.cased):
             return None if not info.inner else info
         return info
+
+    def _info(self, token: str) -> _WordInfo | None:
+        found = self._cache.get(token, _MISSING)
+        if found is _MISSING:
+            found = self._cache[token] = self._analyse(token)
+        return found  # type: ignore[return-value]
 
     def _infos(self, tokens: list[str]) -> list[_WordInfo | None]:
         cache = self._cache
@@ -267,6 +287,14 @@ class TermIndex:
         tokens = doc.tokens
         sentence_of = doc.token_sentence
         infos = self._infos(tokens)
+        if any(info is not None and info.cased for info in infos):  # rare: «US», «Turkey»
+            tokens = tokens.copy()
+            for i, info in enumerate(infos):
+                if info is not None and info.cased:
+                    token = cased_token(doc.written(i))
+                    if token is not None:
+                        tokens[i] = token
+                        infos[i] = self._info(token)
         gfolded = self._gfolded
         n = len(tokens)
         found: dict[int, list[Hit]] = {}

@@ -8,6 +8,8 @@ from pipelines.arabic import (
     MIN_STEM,
     PROCLITICS,
     candidates,
+    case_variants,
+    cased_token,
     fold,
     foreign_key,
     gfold,
@@ -363,3 +365,33 @@ def test_document_equals_the_regex_definition() -> None:
         assert doc.token_sentence == token_sentence, (title, body)
         got = [(s.field, s.first, s.end, s.paragraph) for s in doc.sentences]
         assert got == sentences, (title, body)
+
+
+@pytest.mark.parametrize(
+    ("written", "token"),
+    [
+        ("US", "u.s"),
+        ("us", None),
+        ("Us", None),
+        ("Turkey", "turkey."),
+        ("TURKEY", "turkey."),
+        ("turkey", None),
+        ("Russia", None),  # not a common word: case does not matter
+    ],
+)
+def test_cased_token(written: str, token: str | None) -> None:
+    assert cased_token(written) == token
+
+
+def test_term_words_of_cased_names_are_cut_as_story_words() -> None:
+    assert term_words("Guinea-Bissau") == ["guinea.", "bissau"]
+    assert term_words("Xi Jinping") == ["xi.", "jinping"]
+    assert term_words("«Turkey»") == ["turkey."]
+    assert term_words("turkey") == ["turkey"]
+
+
+def test_case_variants_let_a_literal_ignore_case() -> None:
+    assert case_variants("turkey") == ["turkey", "Turkey"]
+    assert case_variants("Guinea-Bissau") == ["Guinea-Bissau", "guinea-Bissau"]
+    assert case_variants("روسيا") == ["روسيا"]
+    assert case_variants("US") == ["US"]  # «US» keeps its capitals
