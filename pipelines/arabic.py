@@ -429,6 +429,25 @@ def term_words(term: str) -> list[str]:
     return out
 
 
+def name_words(alias: str) -> list[str]:
+    """``term_words`` of a proper name's alias, except that a one-word name written with
+    the article keeps it: «الهند» → [الهند], so that «هند» (a woman's name), «مغرب» (sunset),
+    «قاهرة» (overwhelming) or «جزائر» (islands) are not the place, while the story's
+    «والهند», «للهند» and «بالهند» still reach it through their proclitics.  A nisba
+    («الحوثي», «الحوثيين») is also an adjective without the article («قيادي حوثي») and
+    loses it as usual."""
+    found = term_words(alias)
+    if (
+        len(found) == 1
+        and alias.strip().startswith(_ARTICLE_SPELLINGS)
+        and not found[0].endswith(("ي", "يين", "يون"))
+    ):
+        whole = words(fold(alias))
+        if len(whole) == 1:
+            return whole
+    return found
+
+
 def foreign_key(name: str) -> str:
     """The index key of a transliterated name: folded, g-folded, glued, no leading article.
 

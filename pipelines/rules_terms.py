@@ -29,6 +29,7 @@ from pipelines.arabic import (
     gfold,
     hamza_variants,
     may_be_cased,
+    name_words,
     strip_proclitics,
     term_words,
 )
@@ -164,11 +165,14 @@ class TermIndex:
             self._foreign_prefix.update(glued[:k] for k in range(1, len(glued)))
         return found
 
-    def _aliases(self, literal: Iterable[str], foreign: Iterable[str]) -> list[int]:
+    def _aliases(
+        self, literal: Iterable[str], foreign: Iterable[str], *, name: bool = False
+    ) -> list[int]:
         atoms = []
+        split = name_words if name else term_words
         for text in literal:
             for spelling in hamza_variants(text):
-                words = tuple(term_words(spelling))
+                words = tuple(split(spelling))
                 if words:
                     atoms.append(self._atom(words, None))
         for text in foreign:
@@ -186,7 +190,7 @@ class TermIndex:
         literal = concept.literal
         if blocking_only:
             literal = tuple(a for a in literal if len(term_words(a)) > 1)
-        for atom in self._aliases(literal, concept.foreign):
+        for atom in self._aliases(literal, concept.foreign, name=concept.is_name):
             self._atoms[atom].concepts.append((cid, True))
         if not blocking_only:
             for atom in self._aliases(concept.exclude, ()):

@@ -14,6 +14,7 @@ from pipelines.arabic import (
     foreign_key,
     gfold,
     hamza_variants,
+    name_words,
     strip_proclitics,
     term_words,
     words,
@@ -395,3 +396,17 @@ def test_case_variants_let_a_literal_ignore_case() -> None:
     assert case_variants("Guinea-Bissau") == ["Guinea-Bissau", "guinea-Bissau"]
     assert case_variants("روسيا") == ["روسيا"]
     assert case_variants("US") == ["US"]  # «US» keeps its capitals
+
+
+@pytest.mark.parametrize(
+    ("alias", "expected"),
+    [
+        ("الهند", ["الهند"]),  # the article stays: «هند» is a woman's name
+        ("القاهرة", ["القاهره"]),
+        ("الحوثيين", ["حوثيين"]),  # a nisba is also an adjective without the article
+        ("الولايات المتحدة", ["ولايات", "متحده"]),  # only a one-word name keeps it
+        ("روسيا", ["روسيا"]),
+    ],
+)
+def test_name_words(alias: str, expected: list[str]) -> None:
+    assert name_words(alias) == expected
