@@ -455,7 +455,7 @@ WIRE: dict[str, tuple[list[str], list[str], list[str]]] = {
             "Jim Jordan",
         ],
     ),
-    "EG": (["السيسي", "Sisi"], [], []),
+    "EG": (["السيسي", "Sisi"], [], ["القوة القاهرة"]),  # force majeure
     "SA": (
         ["محمد بن سلمان", "بن سلمان", "الملك سلمان", "فيصل بن فرحان", "Mohammed bin Salman"],
         [],
