@@ -17,7 +17,8 @@ Each concept in the file::
 
 A proper name's one-word alias written with the article (الهند, القاهرة) is only found
 with it (``pipelines.arabic.name_words``).  Proper names (every kind except ``topic``)
-never fire inside a longer alias of another proper name: in «جمهورية كوريا الشعبية الديمقراطية» North Korea's alias covers South Korea's
+never fire inside a longer alias of another proper name: in
+«جمهورية كوريا الشعبية الديمقراطية» North Korea's alias covers South Korea's
 «جمهورية كوريا», so only North Korea fires.
 """
 

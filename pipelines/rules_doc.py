@@ -3,14 +3,15 @@
 Token positions run over the title first, then the body.  A sentence ends at a line break
 or at . ! ? ؟ ؛ … followed by space, a closing quote/bracket or the end (so «3.5» and
 «بي-52» stay whole); a blank line also ends the paragraph.  Each token knows its sentence
-(and through it its paragraph and field); character spans in the original text are only
-computed when a rule fired and evidence is written.
+(and through it its paragraph and field) and the character offset of its word in the
+original text; sentence bounds and marked sentences are only worked out when a rule fired
+and evidence is written.
 
 Speed matters here (every story, every rule set), and a regex over Arabic text costs
 ~50 ns a character: a field is letter-folded in one pass when folding keeps every offset
-(``pipelines.arabic.fold_letters``, nearly all wire copy), cut into words by splitting
-lines and blanks in C, and only chunks with punctuation or marks are looked at in Python.
-Character offsets (for evidence) are found once per story, when a rule has fired.
+(``pipelines.arabic.fold_letters``, nearly all wire copy), cut into lines and blanks in
+C, and only chunks with punctuation or marks are looked at further.  The module is
+compiled by mypyc (``pipelines.COMPILED``), which is why its loops are plain loops.
 """
 
 from __future__ import annotations
