@@ -374,7 +374,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
                 f"{e['term']}={'/'.join(e['forms'])}" for e in r["evidence"] if e["forms"]
             )
             print(f"{r['file']}: {r['rule']}  {terms}")
-        print(f"{len(results)} matches", file=sys.stderr)
+        print(f"{len(results)} match{'' if len(results) == 1 else 'es'}", file=sys.stderr)
     return 0
 
 

@@ -30,6 +30,20 @@ _ENDERS = ".!?؟؛…"
 _SENTENCE_END = re.compile(f"[{_ENDERS}]+(?=[\\s\"'»”’)\\]}}]|$)")
 # Inside a run of non-blank characters: words and sentence ends.
 _CHUNK_ITEMS = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}")
+# A full stop after these words is an abbreviation's, not a sentence end:
+# «U.S. troops», «St. Petersburg», «Gen. Milley».  So is one after a single Latin letter.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof gen lt col maj capt sgt adm cmdr sen rep gov pres rev st mt ft no"
+    " jan feb mar apr jun jul aug sep sept oct nov dec inc corp co ltd jr sr vs".split()
+)
+
+
+def is_abbreviation(word: str) -> bool:
+    """Whether a full stop right after ``word`` belongs to it."""
+    word = word.lower()
+    return (len(word) == 1 and "a" <= word <= "z") or word in _ABBREVIATIONS
+
+
 # Punctuation that is neither part of a word nor a sentence end: «روسيا» or «الأحد،» is one
 # word with punctuation around it, decided without the regex.
 _PLAIN = frozenset(",،:;«»\"'()[]{}“”‘’-–—/")
@@ -132,21 +146,25 @@ def _segment(
                 if last in _ENDERS:
                     append(head)
                     starts.append(start)
-                    cuts.append((len(raws), para))
+                    if last != "." or not is_abbreviation(head):
+                        cuts.append((len(raws), para))
                     continue
             elif chunk[0] in _PLAIN and chunk[1:].isalnum():
                 append(chunk[1:])
                 starts.append(start + 1)
                 continue
+            word_end = -1  # where the chunk's last word ended («U.S.»: after the S)
             for m in _CHUNK_ITEMS.finditer(chunk):
                 item = m.group()
                 if item[0] in _ENDERS:
-                    cuts.append((len(raws), para))
+                    if item != "." or word_end != m.start() or not is_abbreviation(raws[-1]):
+                        cuts.append((len(raws), para))
                 else:
                     if not item.isalnum():
                         odd.append(len(raws))
                     append(item)
                     starts.append(start + m.start())
+                    word_end = m.end()
     cuts.append((len(raws), para))
     first = 0
     for end, paragraph in cuts:

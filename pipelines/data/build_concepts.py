@@ -1249,8 +1249,7 @@ def demonym(name: str) -> str | None:
 
 def english_variants(name: str) -> list[str]:
     """The other ways wire copy writes a CLDR English name: "Trinidad and Tobago" for
-    "Trinidad & Tobago", "Saint Lucia" for "St. Lucia" (its full stop would end the
-    sentence), "Sao Tome" for "São Tomé"."""
+    "Trinidad & Tobago", "Saint Lucia" for "St. Lucia", "Sao Tome" for "São Tomé"."""
     if not re.match("[A-Za-zÀ-ÿ]", name):
         return []
     out = {name.replace(" & ", " and ")}

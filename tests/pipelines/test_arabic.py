@@ -310,7 +310,7 @@ def _reference_document(
     import re
 
     from pipelines.arabic import RAW_WORD
-    from pipelines.rules_doc import _SENTENCE_END
+    from pipelines.rules_doc import _SENTENCE_END, is_abbreviation
 
     items = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}|\\n(?:[^\\S\\n]*\\n)*")
     tokens: list[str] = []
@@ -319,10 +319,15 @@ def _reference_document(
     for index, text in enumerate((title, body)):
         raws: list[str] = []
         para = first = 0
-        for item in items.findall(text):
+        word_end = -1
+        for m in items.finditer(text):
+            item = m.group()
             if item[0] != "\n" and item[0] not in ".!?؟؛…":
                 raws.append(item)
+                word_end = m.end()
                 continue
+            if item == "." and word_end == m.start() and is_abbreviation(fold(raws[-1])):
+                continue  # «U.S.», «St.»: an abbreviation's full stop
             if len(raws) > first:
                 sentences.append((index, first, len(raws), para))
                 first = len(raws)
@@ -410,3 +415,9 @@ def test_case_variants_let_a_literal_ignore_case() -> None:
 )
 def test_name_words(alias: str, expected: list[str]) -> None:
     assert name_words(alias) == expected
+
+
+def test_an_abbreviations_full_stop_does_not_end_the_sentence() -> None:
+    doc = Document.build("", "U.S. troops and Gen. Smith came. St. Lucia was calm.\nد. أحمد قال.")
+    texts = [doc.marked(s, []) for s in range(len(doc.sentences))]
+    assert texts == ["U.S. troops and Gen. Smith came.", "St. Lucia was calm.", "د.", "أحمد قال."]
