@@ -345,7 +345,7 @@ def _rule_count(path: Path) -> int:
 
 
 def cmd_rules_test(args: argparse.Namespace) -> int:
-    from crawler.textstory import parse_text_story
+    from crawler.textstory import matched_body, parse_text_story
     from pipelines.rules import load_watchlists
 
     ruleset = load_watchlists([args.watchlist])
@@ -358,7 +358,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
         except UnicodeDecodeError:
             raise UsageError(f"{path}: not UTF-8 text") from None
         story = parse_text_story(text)
-        for match in ruleset.match(story.title, story.body):
+        for match in ruleset.match(story.title, matched_body(story.body, story.dateline)):
             results.append(
                 {
                     "file": str(path),

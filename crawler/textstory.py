@@ -105,7 +105,9 @@ _SENTENCE_END = re.compile(r"[.!؟?](?=\s|$)")
 
 TITLE_MAX = 140
 HEADLINE_MAX = 150
-_HEADLINE_END = re.compile(r"[.!؟?:،,؛;…»\")\]]\s*$")
+# A headline may end with a question or a quote («هل تصمد الهدنة؟», «بوتين: "سنرد"»), not
+# like a sentence, a list or a dateline.
+_HEADLINE_END = re.compile(r"[.:،,؛;…]\s*$")
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,13 @@ def split_dateline(paragraph: str) -> Dateline | None:
     return Dateline(place=place, agency=agency.strip() if agency else None, rest=rest)
 
 
+def matched_body(body: str, dateline: str | None) -> str:
+    """The body as watch rules read it: the dateline that the stored body leaves out
+    stays in front («موسكو: أكدت ...»).  Where a story was filed is often what it is
+    about, and a one-line «عراقجي: لا مفاوضات مباشرة» names its speaker there."""
+    return f"{dateline}: {body}" if dateline and body else body
+
+
 def sign_off_agency(line: str) -> str | None:
     """Agency named by a sign-off line such as «(أ ف ب)» or «رويترز», else None."""
     match = _SIGN_OFF.match(line)
@@ -209,12 +218,16 @@ def _is_bare_dateline(line: str) -> bool:
 
 
 def _looks_like_headline(line: str) -> bool:
-    """A short line of several words that does not end like a sentence or a dateline."""
+    """A short line of several words that does not end like a sentence or a dateline.
+
+    «بوتين: سنرد على أي هجوم» is a headline (speaker, colon, words), though its start is
+    shaped like a dateline: a real dateline opens the story's first paragraph, which runs
+    on past a headline's length or ends with a full stop.
+    """
     return (
         len(line) <= HEADLINE_MAX
         and len(line.split()) >= 3
         and not _HEADLINE_END.search(line)
-        and split_dateline(line) is None
         and sign_off_agency(line) is None
     )
 
@@ -278,7 +291,7 @@ def parse_text_story(text: str) -> TextStory:
 
     body = "\n\n".join(paragraphs)
     if headline and body:
-        title = headline_from(headline)
+        title = headline if len(headline) <= TITLE_MAX else headline_from(headline)
     else:
         title = headline_from(paragraphs[0]) if paragraphs else ""
     return TextStory(title=title, body=body, published=published, agency=agency, dateline=dateline)

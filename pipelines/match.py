@@ -6,6 +6,7 @@ from scrapy.crawler import Crawler
 
 from crawler.app import App
 from crawler.items import Story
+from crawler.textstory import matched_body
 
 
 class MatchPipeline:
@@ -22,7 +23,7 @@ class MatchPipeline:
     def process_item(self, item: Story) -> Story:
         if not isinstance(item, Story):
             return item
-        item.matches = self.app.rules.match(item.title, item.body)
+        item.matches = self.app.rules.match(item.title, matched_body(item.body, item.dateline))
         if self.stats and item.matches:
             self.stats.inc_value("match/stories")
             self.stats.inc_value("match/rules", len(item.matches))

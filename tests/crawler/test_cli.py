@@ -120,6 +120,27 @@ def test_rules_test_json_on_the_seeds(capsys: pytest.CaptureFixture[str]) -> Non
         assert all(e["forms"] and e["sentences"] for e in result["evidence"])
 
 
+def test_rules_test_reads_the_dateline_and_the_speaker_of_a_headline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchlist = tmp_path / "w.yaml"
+    watchlist.write_text(
+        "rules:\n  - {name: iran, all: [Iran]}\n  - {name: russia, all: [Russia, troops]}\n",
+        encoding="utf-8",
+    )
+    speaker = tmp_path / "speaker.txt"
+    speaker.write_text("عراقجي: لا مفاوضات مباشرة مع واشنطن\n", encoding="utf-8")
+    filed = tmp_path / "filed.txt"
+    filed.write_text("موسكو (رويترز) - أرسلت وزارة الدفاع المزيد من القوات.\n", encoding="utf-8")
+    assert main(["rules", "test", str(watchlist), str(speaker), str(filed), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [(Path(r["file"]).name, r["rule"]) for r in results] == [
+        ("speaker.txt", "iran"),
+        ("filed.txt", "russia"),
+    ]
+    assert results[0]["evidence"][0]["sentences"] == ["[[عراقجي]]: لا مفاوضات مباشرة مع واشنطن"]
+
+
 def test_rules_test_unreadable_file_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

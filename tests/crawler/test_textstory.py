@@ -211,6 +211,20 @@ def test_crlf_and_control_characters() -> None:
         ),
         # A single paragraph is never split into headline + body.
         ("خبر عاجل بلا نقطة", "خبر عاجل بلا نقطة", "خبر عاجل بلا نقطة", None),
+        # «Speaker: words» is a headline, not a dateline.
+        (
+            "عراقجي: لا مفاوضات مباشرة مع واشنطن\nطهران (رويترز) - قال الوزير إن بلاده ترفض.",
+            "عراقجي: لا مفاوضات مباشرة مع واشنطن",
+            "قال الوزير إن بلاده ترفض.",
+            "طهران",
+        ),
+        # A headline may ask a question.
+        (
+            "هل تصمد الهدنة في غزة؟\nالقاهرة (أ ف ب) - تستضيف مصر جولة جديدة من المحادثات.",
+            "هل تصمد الهدنة في غزة؟",
+            "تستضيف مصر جولة جديدة من المحادثات.",
+            "القاهرة",
+        ),
     ],
 )
 def test_headline_and_bare_dateline(
