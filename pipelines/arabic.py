@@ -429,6 +429,21 @@ def term_words(term: str) -> list[str]:
     return out
 
 
+def plural_sibling(words: list[str]) -> list[str] | None:
+    """The term with the other case of a sound masculine plural on its last word, or
+    ``None``: «مستوطنون» ↔ «مستوطنين», «الحوثيون» ↔ «الحوثيين».  The story's word loses
+    its suffix, but a literal is matched as written; a stem of four letters or more
+    keeps names out («حسين» is no plural).  ``words`` are ``term_words``."""
+    last = words[-1] if words else ""
+    if len(last) - 2 < 4 or not _is_arabic(last):
+        return None
+    if last.endswith("ون"):
+        return [*words[:-1], last[:-2] + "ين"]
+    if last.endswith("ين"):
+        return [*words[:-1], last[:-2] + "ون"]
+    return None
+
+
 def name_words(alias: str) -> list[str]:
     """``term_words`` of a proper name's alias, except that a one-word name written with
     the article keeps it: «الهند» → [الهند], so that «هند» (a woman's name), «مغرب» (sunset),

@@ -31,7 +31,7 @@ _SENTENCE_END = re.compile(f"[{_ENDERS}]+(?=[\\s\"'»”’)\\]}}]|$)")
 # Inside a run of non-blank characters: words and sentence ends.
 _CHUNK_ITEMS = re.compile(f"{RAW_WORD.pattern}|{_SENTENCE_END.pattern}")
 # A full stop after these words is an abbreviation's, not a sentence end:
-# «U.S. troops», «St. Petersburg», «Gen. Milley».  So is one after a single Latin letter.
+# «U.S. troops», «St. Petersburg», «Gen. Milley».  So is one after a single letter («د.»).
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof gen lt col maj capt sgt adm cmdr sen rep gov pres rev st mt ft no"
     " jan feb mar apr jun jul aug sep sept oct nov dec inc corp co ltd jr sr vs".split()
@@ -41,7 +41,7 @@ _ABBREVIATIONS = frozenset(
 def is_abbreviation(word: str) -> bool:
     """Whether a full stop right after ``word`` belongs to it."""
     word = word.lower()
-    return (len(word) == 1 and "a" <= word <= "z") or word in _ABBREVIATIONS
+    return (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS
 
 
 # Punctuation that is neither part of a word nor a sentence end: «روسيا» or «الأحد،» is one
@@ -336,7 +336,11 @@ class Document:
         field = 1 if start >= self.field_first[1] else 0
         starts = self.word_starts[field]
         last = self.token_raw[end - 1]
-        return field, starts[self.token_raw[start]], starts[last] + len(self.raw_words[field][last])
+        word = self.raw_words[field][last]
+        finish = starts[last] + len(word)
+        if self.sources[field][finish : finish + 1] == "." and is_abbreviation(word):
+            finish += 1  # «U.S.», «St.»: the full stop is the abbreviation's
+        return field, starts[self.token_raw[start]], finish
 
     def marked(self, sid: int, marks: list[Span]) -> str:
         """Sentence ``sid`` in its original text, each of ``marks`` wrapped in [[...]]."""

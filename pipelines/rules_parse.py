@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from crawler.config import ConfigError, YamlDoc, read_yaml
-from pipelines.arabic import case_variants, foreign_key, hamza_variants, term_words
+from pipelines.arabic import (
+    case_variants,
+    foreign_key,
+    hamza_variants,
+    plural_sibling,
+    term_words,
+)
 from pipelines.lexicon import Concept, Lexicon, builtin_lexicon, concept_key
 from pipelines.rules_model import Entry, Rule, Term
 
@@ -101,8 +107,11 @@ class WatchlistParser:
         # a literal ignores case even for a name that concepts only find capitalised
         literals: tuple[tuple[str, ...], ...] = (tuple(words),)
         spellings = [v for c in case_variants(text) for v in hamza_variants(c)]
-        if len(spellings) > 1:
+        sibling = plural_sibling(words)
+        if len(spellings) > 1 or sibling:
             found = dict.fromkeys(tuple(term_words(v)) for v in spellings)
+            if sibling:
+                found.setdefault(tuple(sibling))
             literals = tuple(w for w in found if w)
         return Term(text, literals=literals, key="lit:" + " ".join(words))
 

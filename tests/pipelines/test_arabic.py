@@ -15,6 +15,7 @@ from pipelines.arabic import (
     gfold,
     hamza_variants,
     name_words,
+    plural_sibling,
     strip_proclitics,
     term_words,
     words,
@@ -326,7 +327,7 @@ def _reference_document(
                 raws.append(item)
                 word_end = m.end()
                 continue
-            if item == "." and word_end == m.start() and is_abbreviation(fold(raws[-1])):
+            if item == "." and word_end == m.start() and is_abbreviation(raws[-1]):
                 continue  # «U.S.», «St.»: an abbreviation's full stop
             if len(raws) > first:
                 sentences.append((index, first, len(raws), para))
@@ -418,6 +419,22 @@ def test_name_words(alias: str, expected: list[str]) -> None:
 
 
 def test_an_abbreviations_full_stop_does_not_end_the_sentence() -> None:
-    doc = Document.build("", "U.S. troops and Gen. Smith came. St. Lucia was calm.\nد. أحمد قال.")
+    doc = Document.build("", "U.S. troops and Gen. Smith came. St. Lucia was calm.\nقال د. أحمد.")
     texts = [doc.marked(s, []) for s in range(len(doc.sentences))]
-    assert texts == ["U.S. troops and Gen. Smith came.", "St. Lucia was calm.", "د.", "أحمد قال."]
+    assert texts == ["U.S. troops and Gen. Smith came.", "St. Lucia was calm.", "قال د. أحمد."]
+    us = doc.tokens.index("s")
+    assert doc.span(us - 1, us + 1).text == "U.S."  # the full stop is the abbreviation's
+
+
+@pytest.mark.parametrize(
+    ("words", "sibling"),
+    [
+        (["مستوطنون"], ["مستوطنين"]),
+        (["قوات", "حوثيين"], ["قوات", "حوثيون"]),
+        (["حسين"], None),  # a stem of three letters: a name, not a plural
+        (["troops"], None),
+        ([], None),
+    ],
+)
+def test_plural_sibling(words: list[str], sibling: list[str] | None) -> None:
+    assert plural_sibling(words) == sibling
