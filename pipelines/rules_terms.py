@@ -263,13 +263,19 @@ class TermIndex:
             cache.clear()
             self._gfolded.clear()
             self._pairs = 0
-        infos: list[_WordInfo | None] = []
-        for tok in tokens:
-            info = cache.get(tok, _MISSING)
-            if info is _MISSING:
-                info = cache[tok] = self._analyse(tok)
-            infos.append(info)  # type: ignore[arg-type]
-        return infos
+        return [self._info(token) for token in tokens]
+
+    def _recased(self, doc: Document, infos: list[_WordInfo | None]) -> list[str]:
+        """``doc``'s tokens with the cased names written with their capital turned into
+        their own tokens («US» → u.s, «Turkey» → turkey.); ``infos`` follow."""
+        tokens = doc.tokens.copy()
+        for i, info in enumerate(infos):
+            if info is not None and info.cased:
+                token = cased_token(doc.written(i))
+                if token is not None:
+                    tokens[i] = token
+                    infos[i] = self._info(token)
+        return tokens
 
     def _continued(
         self, info: _WordInfo, nxt: str, second: _WordInfo | None
@@ -292,13 +298,7 @@ class TermIndex:
         sentence_of = doc.token_sentence
         infos = self._infos(tokens)
         if any(info is not None and info.cased for info in infos):  # rare: «US», «Turkey»
-            tokens = tokens.copy()
-            for i, info in enumerate(infos):
-                if info is not None and info.cased:
-                    token = cased_token(doc.written(i))
-                    if token is not None:
-                        tokens[i] = token
-                        infos[i] = self._info(token)
+            tokens = self._recased(doc, infos)
         gfolded = self._gfolded
         n = len(tokens)
         found: dict[int, list[Hit]] = {}
