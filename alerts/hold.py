@@ -23,8 +23,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
-from enum import Enum
 from zoneinfo import ZoneInfo
+
+from alerts.result import Reason
 
 __all__ = [
     "HoldReason",
@@ -42,15 +43,12 @@ __all__ = [
 UTC = timezone.utc
 
 
-class HoldReason(str, Enum):
+class HoldReason(Reason):
     """Why an alert waits; the value is the last part of the ``alerts/held/...`` stats."""
 
     DIGEST = "digest"
     QUIET_HOURS = "quiet_hours"
     COOLDOWN = "cooldown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

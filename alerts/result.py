@@ -48,7 +48,14 @@ __all__ = [
 ]
 
 
-class FailureReason(str, Enum):
+class Reason(str, Enum):
+    """A string enum that prints as its value (``enum.StrEnum`` needs Python 3.11)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class FailureReason(Reason):
     """Why a delivery did not go through; the value is what is stored and printed."""
 
     TIMEOUT = "timeout"
@@ -65,9 +72,6 @@ class FailureReason(str, Enum):
     DISABLED = "disabled"
     RENDER = "render"
     UNKNOWN = "unknown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

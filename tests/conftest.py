@@ -21,6 +21,16 @@ import pipelines
 from crawler.db import open_database
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_seeds(folder: Path) -> None:
+    """Copies of the seed stories (``folder/seeds/*.txt``) and of the example watchlist."""
+    (folder / "seeds").mkdir()
+    for seed in (REPO / "seeds").glob("*.txt"):
+        (folder / "seeds" / seed.name).write_bytes(seed.read_bytes())
+    (folder / "watchlist.yaml").write_bytes((REPO / "watchlist.yaml").read_bytes())
+
+
 POSTGRES_URL = os.environ.get(
     "WIREWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

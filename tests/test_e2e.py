@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_seeds
 from tests.httpserver import LocalHTTPServer, RecordedRequest, Reply
 
 RULE = "north-korea-russia-troops"
@@ -320,11 +320,8 @@ def _make_due(database_url: str) -> None:
 
 def test_default_quick_start_alerts_once_per_seed(tmp_path: Path) -> None:
     """``wirewatch crawl`` on the repo's own wirewatch.yaml, copied with its seeds."""
-    for name in ("wirewatch.yaml", "watchlist.yaml"):
-        (tmp_path / name).write_text((REPO / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "seeds").mkdir()
-    for seed in (REPO / "seeds").glob("*.txt"):
-        (tmp_path / "seeds" / seed.name).write_bytes(seed.read_bytes())
+    copy_seeds(tmp_path)
+    (tmp_path / "wirewatch.yaml").write_bytes((REPO / "wirewatch.yaml").read_bytes())
     config = tmp_path / "wirewatch.yaml"
     first = wirewatch(config, "crawl")
     lines = [line for line in first.stdout.splitlines() if line.startswith(f"[{RULE}]")]

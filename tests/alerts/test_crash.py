@@ -24,10 +24,12 @@ from tests.alerts.conftest import HttpReceiver, add_story
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM="
 
+# A dispatcher that sends, says so and hangs until it is killed.  An optional fourth
+# argument fixes its clock (ISO time).
 CHILD = textwrap.dedent(
     """
     import sys, threading
-    from datetime import timedelta
+    from datetime import datetime, timedelta
     from pydantic import SecretStr
     from alerts.dispatch import Dispatcher
     from alerts.webhook import WebhookSender
@@ -35,6 +37,10 @@ CHILD = textwrap.dedent(
     from crawler.db import open_database
 
     url, hook, secret = sys.argv[1:4]
+    clock = {}
+    if len(sys.argv) > 4:
+        when = datetime.fromisoformat(sys.argv[4])
+        clock = {"now": lambda: when}
     channel = WebhookChannel(type="webhook", url=hook, secret=SecretStr(secret), timeout=5)
 
     class SendThenHang(WebhookSender):
@@ -44,9 +50,9 @@ CHILD = textwrap.dedent(
             threading.Event().wait(60)  # killed here, before the outcome is recorded
             return result
 
-    sender = SendThenHang(channel)
+    sender = SendThenHang(channel, **clock)
     Dispatcher(open_database(url), {"hook": channel}, senders={"hook": sender},
-               lease=timedelta(minutes=5)).deliver_due()
+               lease=timedelta(minutes=5), **clock).deliver_due()
     """
 )
 
@@ -95,34 +101,6 @@ def test_killed_after_send_is_resent_with_same_id(
     assert len(ids) == 2 and ids[0] == ids[1] == row.key
 
 
-DIGEST_CHILD = textwrap.dedent(
-    """
-    import sys, threading
-    from datetime import datetime, timedelta
-    from pydantic import SecretStr
-    from alerts.dispatch import Dispatcher
-    from alerts.webhook import WebhookSender
-    from crawler.config import WebhookChannel
-    from crawler.db import open_database
-
-    url, hook, secret, when = sys.argv[1:5]
-    now = datetime.fromisoformat(when)
-    channel = WebhookChannel(type="webhook", url=hook, secret=SecretStr(secret), timeout=5)
-
-    class SendThenHang(WebhookSender):
-        def send(self, key, view):
-            result = super().send(key, view)
-            print("sent", flush=True)
-            threading.Event().wait(60)  # killed here, before the outcome is recorded
-            return result
-
-    sender = SendThenHang(channel, now=lambda: now)
-    Dispatcher(open_database(url), {"hook": channel}, senders={"hook": sender},
-               now=lambda: now, lease=timedelta(minutes=5)).deliver_due()
-    """
-)
-
-
 def test_killed_after_sending_a_digest_resends_the_same_digest(
     tmp_path: Path, http_receiver: HttpReceiver
 ) -> None:
@@ -139,7 +117,7 @@ def test_killed_after_sending_a_digest_resends_the_same_digest(
             now=queued,
         )
     top = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
-    kill_after_send(DIGEST_CHILD, url, http_receiver.url, SECRET, top.isoformat())
+    kill_after_send(CHILD, url, http_receiver.url, SECRET, top.isoformat())
     (first,) = http_receiver.requests
     with sessions() as s:
         stored = s.scalars(select(Alert).order_by(Alert.id)).all()

@@ -21,7 +21,7 @@ import pytest
 
 from crawler.child import ChildResult, crawl_command, run_child
 from crawler.pool import ChildConfig, CrawlPool, SourceResult, split_result
-from tests.conftest import REPO
+from tests.conftest import copy_seeds
 from tests.crawler.test_schedule import HANG, _wait_gone
 
 
@@ -295,10 +295,7 @@ def test_a_batch_killed_at_its_timeout_times_out_every_member() -> None:
 
 
 def test_a_real_batch_records_each_source_and_a_broken_one_fails_alone(tmp_path: Path) -> None:
-    (tmp_path / "seeds").mkdir()
-    for seed in (REPO / "seeds").glob("*.txt"):
-        (tmp_path / "seeds" / seed.name).write_bytes(seed.read_bytes())
-    (tmp_path / "watchlist.yaml").write_bytes((REPO / "watchlist.yaml").read_bytes())
+    copy_seeds(tmp_path)
     config = tmp_path / "wirewatch.yaml"
     config.write_text(
         "database: sqlite:///w.db\nsources:\n"

@@ -33,9 +33,8 @@ from crawler.child import run_child
 from crawler.config import ConfigError, FilesSource, load_config, parse_duration
 from crawler.runstats import SaidBetterFilter
 from crawler.schedule import Runner, timeout_for, trigger_for
+from tests.conftest import REPO, copy_seeds
 from tests.httpserver import LocalHTTPServer, Reply
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -450,10 +449,7 @@ def test_heartbeat_line(tmp_path: Path) -> None:
 
 def _seeded(tmp_path: Path, every: str) -> Path:
     """A config over copies of the seed stories, crawled ``every`` so often."""
-    (tmp_path / "seeds").mkdir()
-    for seed in (REPO / "seeds").glob("*.txt"):
-        (tmp_path / "seeds" / seed.name).write_bytes(seed.read_bytes())
-    (tmp_path / "watchlist.yaml").write_bytes((REPO / "watchlist.yaml").read_bytes())
+    copy_seeds(tmp_path)
     config = tmp_path / "wirewatch.yaml"
     config.write_text(
         "database: sqlite:///w.db\n"
