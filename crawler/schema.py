@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,22 +24,35 @@ from pydantic import (
 
 from crawler.yamlfile import ConfigError
 
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str) -> timedelta:
+    """``30s``, ``15m``, ``2h``, ``7d``, ``1w`` → timedelta; ValueError otherwise."""
+    m = _DURATION.match(value)
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 2h, 7d or 1w")
+    return timedelta(**{_DURATION_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+# A duration as written in wirewatch.yaml («15m»), checked when the file is read.
+Duration = Annotated[str, AfterValidator(_duration)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class _Schedule(_Model):
-    every: str | None = None  # "15m", "1h", "30s"
+    every: Duration | None = None  # "15m", "1h", "30s"
     cron: str | None = None
-    timeout: str | None = None  # hard limit of one `wirewatch run` crawl, parsed like every
-
-    @field_validator("every", "timeout")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
+    timeout: Duration | None = None  # hard limit of one `wirewatch run` crawl, parsed like every
 
     @field_validator("cron")
     @classmethod
@@ -118,16 +132,9 @@ class _Volume(_Model):
     zoneinfo name (default UTC) for the quiet hours and for aligning digest periods.
     """
 
-    cooldown: str | None = None
+    cooldown: Duration | None = None
     quiet_hours: QuietHours | None = None
     timezone: str = "UTC"
-
-    @field_validator("cooldown")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
 
     @field_validator("timezone")
     @classmethod
@@ -201,28 +208,10 @@ class HealthConfig(_Model):
     empty_after: int = Field(default=3, ge=1)
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(value: str) -> timedelta:
-    """``30s``, ``15m``, ``2h``, ``7d``, ``1w`` → timedelta; ValueError otherwise."""
-    m = _DURATION.match(value)
-    if not m or int(m.group(1)) == 0:
-        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 2h, 7d or 1w")
-    return timedelta(**{_DURATION_UNITS[m.group(2)]: int(m.group(1))})
-
-
 class DedupeConfig(_Model):
     """``dedupe:`` — how far back a story looks for the copies it joins (default 7 days)."""
 
-    window: str = "7d"
-
-    @field_validator("window")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    window: Duration = "7d"
 
     @property
     def window_delta(self) -> timedelta:
