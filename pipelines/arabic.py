@@ -64,13 +64,15 @@ def fold(text: str) -> str:
 
     Marks are removed before NFKC so that an isolated haraka never splits a word.
     """
+    return _letters(_unmarked(text))
+
+
+def _unmarked(text: str) -> str:
+    """What ``fold`` does before its letter table: marks out, NFKC (and marks out again)."""
     text = _MARKS.sub("", text)
     if not unicodedata.is_normalized("NFKC", text):
         text = _HARAKAT.sub("", unicodedata.normalize("NFKC", text))
-    for old, new in _REPLACEMENTS:
-        if old in text:
-            text = text.replace(old, new)
-    return text.lower()
+    return text
 
 
 def _letters(text: str) -> str:
@@ -96,10 +98,7 @@ def fold_letters(text: str) -> str | None:
     for c in _LETTER_MARKS:
         if c in text:
             return None
-    for old, new in _REPLACEMENTS:
-        if old in text:
-            text = text.replace(old, new)
-    return text.lower()
+    return _letters(text)
 
 
 def words(text: str) -> list[str]:
@@ -344,9 +343,12 @@ def cased_token(written: str) -> str | None:
     return None
 
 
+_CASED_TOKENS = CASED_NAMES | {word.lower() for word in CASED_WORDS}
+
+
 def may_be_cased(token: str) -> bool:
     """Whether a folded token is a word whose spelling ``cased_token`` must look at."""
-    return token == "us" or token in CASED_NAMES
+    return token in _CASED_TOKENS
 
 
 def case_variants(term: str) -> list[str]:
@@ -375,9 +377,7 @@ def _term_words(term: str, *, first_only: bool = False) -> list[str]:
     The article is decided on the spelling before folding: ال (or ٱل) is the article, while
     أل / إل / آل, which fold to the same letters, start the word itself (ألمانيا, ألباني).
     """
-    text = _MARKS.sub("", term)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = _HARAKAT.sub("", unicodedata.normalize("NFKC", text))
+    text = _unmarked(term)
     folded = _letters(text)
     if "ال" not in folded:
         return words(folded)
